@@ -1,0 +1,1 @@
+//! The closed loop (to be written).

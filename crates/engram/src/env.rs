@@ -1,0 +1,1 @@
+//! Environments, encoders, decoders (to be written).

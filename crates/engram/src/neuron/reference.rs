@@ -1,0 +1,1 @@
+//! Float reference models (stub; to be written).
