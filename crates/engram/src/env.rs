@@ -1,1 +1,0 @@
-//! Environments, encoders, decoders (to be written).
