@@ -12,7 +12,7 @@
 //! | [`neuron`] | neuron models (LIF current/conductance, adaptive LIF, Izhikevich 2003, rate units) and [`neuron::Population`], which owns a model's state, its input and its spikes |
 //! | [`trace`] | exponential traces (impulse, τ): pre/post synaptic traces and eligibility traces |
 //! | [`projection`] | connections: dense, sparse (CSR, `u16` indices), 1-D/2-D convolution, axonal delays |
-//! | [`env`] | the [`env::Environment`] trait, encoders (Poisson rate, population coding) and decoders (rate, winner-take-all) |
+//! | [`env`](mod@env) | the [`env::Environment`] trait, encoders (Poisson rate, population coding) and decoders (rate, winner-take-all) |
 //! | [`agent`] | the closed loop observe → encode → step → decode → act at a fixed time step |
 //! | [`error`] | [`ConfigError`]: every constructor validates once; the step path then has no error cases |
 //!

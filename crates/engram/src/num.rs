@@ -118,8 +118,10 @@ impl Frac {
         Frac(bits.clamp(0, u32::MAX as i64) as u32)
     }
 
-    /// `x · self`, rounded to nearest.
+    /// `x · self`, rounded to nearest. (Not `core::ops::Mul`: the operand types differ and the
+    /// result is a [`Fix`], so a named method reads better at the call site.)
     #[inline]
+    #[allow(clippy::should_implement_trait)]
     pub fn mul(self, x: Fix) -> Fix {
         let p = x.to_bits() as i64 * self.0 as i64;
         // |p >> 32| <= |x|: no overflow is possible.
