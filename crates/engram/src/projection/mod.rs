@@ -1,1 +1,237 @@
-//! Projections (to be written).
+//! Projections: the connections from a presynaptic population to a postsynaptic one.
+//!
+//! | type | file | connectivity | storage (caller's) |
+//! | --- | --- | --- | --- |
+//! | [`Dense`] | `dense.rs` | all-to-all, `w[i·n_post + j]` (row = presynaptic neuron) | `n_pre·n_post` weights |
+//! | [`Sparse`] over a [`Csr`] | `sparse.rs` | compressed rows by presynaptic neuron, `u16` column indices | row ends, columns, weights |
+//! | [`Conv2d`] | `conv.rs` | shared `kh×kw` kernels, stride 1, [`Padding::Valid`] or [`Padding::Same`]; 1-D is `height = 1` | one kernel per (out, in) channel pair |
+//! | [`AxonalDelay`] | `delay.rs` | a stage in front of any projection: a spike of neuron `i` reaches it `d_i` steps later | delays + a ring of spike bitsets |
+//!
+//! Builders for sparse connectivity ([`fixed_probability`], [`fixed_indegree`], [`one_to_one`]) fill
+//! caller-provided CSR arrays from an explicitly seeded [`Rng`](crate::num::Rng). Const-generic
+//! wrappers ([`DenseStorage`], [`SparseStorage`], [`ConvStorage`], [`DelayStorage`]) give boards
+//! compile-time sizes; `core::mem::size_of` of one is the exact RAM it takes.
+//!
+//! ## Event-driven (spiking) path
+//! Weights are stored narrow ([`Weight`]: `i8` or `i16`) as integer steps of the projection's
+//! [`Scale`]. Each step:
+//! 1. [`SpikeProjection::accumulate`] — for every presynaptic spike, the raw weights of its outgoing
+//!    synapses are added into a per-target `i32` accumulator (`acc`, caller storage, one per
+//!    postsynaptic neuron). Spike indices `≥ n_pre` are ignored.
+//! 2. [`SpikeProjection::deliver`] — each accumulator is converted **once** with [`Scale::apply`]
+//!    (one rounding per target and step, not one per synapse), added with saturation into the target
+//!    channel (e.g. `pop.exc`), and zeroed.
+//!
+//! [`SpikeProjection::propagate`] does both. Accumulating several spike lists before one `deliver`
+//! (e.g. two source populations sharing a projection's weights) is allowed.
+//!
+//! **Overflow.** One spike adds at most one weight to any accumulator (CSR columns are strictly
+//! increasing within a row; a convolution tap hits each output once), so after `k` spikes
+//! `|acc| ≤ k · 2^(BITS-1)`. Each projection counts the spikes accumulated since the last `deliver`:
+//! while that count is at most [`safe_spikes`]`::<W>()` (16 777 215 for `i8`, 65 535 for `i16`, i.e.
+//! any list of distinct spikes of a population) the inner loop is a plain add that cannot overflow;
+//! past it the loop switches to saturating adds. Conversion and delivery saturate at the range of
+//! [`Fix`]. Nothing wraps and nothing panics.
+//!
+//! ## Rate path
+//! `propagate_rates` adds `scale · Σ_i w_ij · x_i` to `target[j]`: products of a raw weight and a
+//! [`Fix`] rate are summed exactly in `i64` (|w·x| < 2^46 and at most 2^16 inputs: < 2^62, no
+//! overflow), then converted once with [`Scale::apply_wide`] (rounded to nearest, saturating). No
+//! product is truncated to whole weight steps. The accumulators are not touched.
+//!
+//! ## Where learning plugs in
+//! The event-driven inner loops of [`Dense`] and [`Sparse`] take a [`SynapseHook`]: after a
+//! synapse's weight has been added to its target's accumulator, the hook may read and rewrite that
+//! weight, in the same pass (a learning rule's pre-spike update, fused into propagation). [`Static`]
+//! does nothing and is `#[inline(always)]`, so the static path compiles to the plain loop.
+//!
+//! Post-spike updates (LTP on a postsynaptic spike) need post→pre access. The plan for [`Sparse`] is a
+//! transposed index over the same [`Csr`]: for each post neuron `j`, the positions `k` in `cols` /
+//! `weights` of its incoming synapses, stored CSR-like (`col_end: [u32; n_post]`, `pos: [u32; nnz]`),
+//! built in two passes from the forward index (count per column, prefix sum, fill in row order so each
+//! column's list is sorted by pre). The weights stay in one array, so both directions update the same
+//! synapse. For [`Dense`] no index is needed: column `j` is `w[j], w[n_post + j], …` (stride `n_post`).
+
+mod conv;
+mod delay;
+mod dense;
+mod sparse;
+
+pub use conv::{Conv2d, ConvShape, ConvStorage, Padding};
+pub use delay::{AxonalDelay, DelayStorage, delay_words};
+pub use dense::{Dense, DenseStorage};
+pub use sparse::{Csr, Sparse, SparseStorage, fixed_indegree, fixed_probability, one_to_one};
+
+use crate::num::{Fix, Scale, Weight};
+
+/// Largest population a projection can connect: spike and column indices are `u16`.
+pub const MAX_SIDE: usize = u16::MAX as usize;
+
+/// A projection driven by presynaptic spikes: accumulate raw weights, then deliver once per step.
+pub trait SpikeProjection {
+    /// Number of presynaptic neurons (valid spike indices are `0..n_pre`).
+    fn n_pre(&self) -> usize;
+
+    /// Number of postsynaptic neurons (the length `deliver` expects of its target).
+    fn n_post(&self) -> usize;
+
+    /// Adds the raw weights of every spike's outgoing synapses into the accumulators. Indices
+    /// `≥ n_pre` are ignored.
+    fn accumulate(&mut self, spikes: &[u16]);
+
+    /// Converts every accumulator with the projection's [`Scale`], adds it (saturating) into
+    /// `target`, and zeroes the accumulators. `target` should have `n_post` entries; if it is shorter,
+    /// the accumulators beyond its end are discarded (zeroed) and extra target entries are untouched.
+    fn deliver(&mut self, target: &mut [Fix]);
+
+    /// [`accumulate`](Self::accumulate) then [`deliver`](Self::deliver).
+    #[inline]
+    fn propagate(&mut self, spikes: &[u16], target: &mut [Fix]) {
+        self.accumulate(spikes);
+        self.deliver(target);
+    }
+}
+
+/// Per-synapse work fused into event-driven propagation: the seam through which a learning rule
+/// updates weights on a presynaptic spike without a second pass over the synapses.
+///
+/// Called once for every synapse `(pre, post)` of a spiking presynaptic neuron, in order of
+/// increasing `post`, **after** the synapse's current weight has been added to `post`'s accumulator
+/// (so a spike is transmitted with the weight it found). The hook may rewrite `w`; the value it leaves
+/// is stored.
+pub trait SynapseHook<W: Weight> {
+    /// Visits one synapse.
+    fn synapse(&mut self, pre: usize, post: usize, w: &mut W);
+}
+
+/// The hook of static synapses: does nothing, and compiles to nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Static;
+
+impl<W: Weight> SynapseHook<W> for Static {
+    #[inline(always)]
+    fn synapse(&mut self, _pre: usize, _post: usize, _w: &mut W) {}
+}
+
+/// How many spikes (rows) may be accumulated since the last `deliver` before a plain `i32` add could
+/// overflow: `⌊(2^31 - 1) / 2^(BITS-1)⌋` (16 777 215 for `i8`, 65 535 for `i16`).
+#[inline]
+pub const fn safe_spikes<W: Weight>() -> u32 {
+    (i32::MAX as u32) >> (W::BITS - 1)
+}
+
+/// Converts and delivers accumulators into `target`, zeroing them (shared by every projection).
+///
+/// Entries of `acc` beyond `target.len()` are zeroed without delivery.
+#[inline]
+fn deliver_acc(acc: &mut [i32], scale: Scale, target: &mut [Fix]) {
+    for (a, t) in acc.iter_mut().zip(target.iter_mut()) {
+        *t = t.saturating_add(scale.apply(*a));
+        *a = 0;
+    }
+    if let Some(rest) = acc.get_mut(target.len()..) {
+        rest.fill(0);
+    }
+}
+
+/// Adds one row of raw weights into a contiguous run of accumulators, calling `hook` per synapse.
+///
+/// `SAT = false` is the plain add (the caller guarantees it cannot overflow, see the module doc);
+/// `SAT = true` saturates.
+#[inline(always)]
+fn add_row<W: Weight, H: SynapseHook<W>, const SAT: bool>(
+    acc: &mut [i32],
+    row: &mut [W],
+    pre: usize,
+    hook: &mut H,
+) {
+    for (post, (a, w)) in acc.iter_mut().zip(row.iter_mut()).enumerate() {
+        *a = if SAT {
+            a.saturating_add(w.get())
+        } else {
+            a.wrapping_add(w.get())
+        };
+        hook.synapse(pre, post, w);
+    }
+}
+
+/// Counts accumulated spikes and says whether the next one must use saturating adds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Pending(u32);
+
+impl Pending {
+    /// Records one more spike; returns `true` if its adds must saturate.
+    #[inline(always)]
+    fn next<W: Weight>(&mut self) -> bool {
+        let sat = self.0 >= safe_spikes::<W>();
+        self.0 = self.0.saturating_add(1);
+        sat
+    }
+
+    /// Nothing accumulated since the last delivery (the accumulators are all zero).
+    #[inline(always)]
+    fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Helpers shared by the projection tests.
+    use crate::num::{Fix, Rng, Scale};
+
+    /// Random raw weights in the full range of the type.
+    pub fn random_i16(rng: &mut Rng, n: usize) -> Vec<i16> {
+        (0..n).map(|_| rng.next_u32() as i16).collect()
+    }
+
+    /// Random raw weights in the full range of the type.
+    pub fn random_i8(rng: &mut Rng, n: usize) -> Vec<i8> {
+        (0..n).map(|_| rng.next_u32() as i8).collect()
+    }
+
+    /// Random rates in [-4, 4).
+    pub fn random_rates(rng: &mut Rng, n: usize) -> Vec<Fix> {
+        (0..n)
+            .map(|_| Fix::from_bits((rng.next_u32() as i32) >> 13))
+            .collect()
+    }
+
+    /// Exact reference of `deliver`: `sat(t + scale.apply(sat_i32(sum)))` from an `i64` sum.
+    pub fn deliver_ref(scale: Scale, sum: i64, t: Fix) -> Fix {
+        t.saturating_add(scale.apply(crate::num::sat_i32(sum)))
+    }
+
+    /// `f64` value of one weight step (the reference model's weight unit).
+    pub fn lsb(scale: Scale) -> f64 {
+        scale.lsb() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_spike_bounds_are_tight() {
+        assert_eq!(safe_spikes::<i8>(), 16_777_215);
+        assert_eq!(safe_spikes::<i16>(), 65_535);
+        // k spikes of the most negative weight stay in range; one more could not.
+        let k = safe_spikes::<i16>() as i64;
+        assert!(k * 32768 <= i32::MAX as i64);
+        assert!((k + 1) * 32768 > i32::MAX as i64);
+        let k = safe_spikes::<i8>() as i64;
+        assert!(k * 128 <= i32::MAX as i64);
+        assert!((k + 1) * 128 > i32::MAX as i64);
+    }
+
+    #[test]
+    fn deliver_acc_zeroes_everything_even_with_a_short_target() {
+        let s = Scale::new(1.0).unwrap();
+        let mut acc = [1, 2, 3, 4];
+        let mut t = [Fix::ZERO; 2];
+        deliver_acc(&mut acc, s, &mut t);
+        assert_eq!(acc, [0; 4]);
+        assert_eq!(t, [Fix::from_num(1), Fix::from_num(2)]);
+    }
+}
