@@ -17,7 +17,12 @@ pub struct Raster {
 impl Raster {
     /// An empty raster for `n` neurons at time step `dt_ms`.
     pub fn new(n: usize, dt_ms: f64) -> Raster {
-        Raster { n, dt_ms, steps: 0, spikes: Vec::new() }
+        Raster {
+            n,
+            dt_ms,
+            steps: 0,
+            spikes: Vec::new(),
+        }
     }
 
     /// Records one step's spikes (indices relative to this population; `offset` is subtracted and
@@ -34,7 +39,9 @@ impl Raster {
 
     /// Spikes in steps `from..to`.
     fn window(&self, from: u64, to: u64) -> impl Iterator<Item = &(u64, u16)> {
-        self.spikes.iter().filter(move |(t, _)| (from..to).contains(t))
+        self.spikes
+            .iter()
+            .filter(move |(t, _)| (from..to).contains(t))
     }
 
     /// Mean firing rate (Hz) over steps `from..to`.
@@ -117,14 +124,26 @@ pub fn power_spectrum(signal: &[f64], dt_ms: f64, freqs_hz: &[f64]) -> Vec<f64> 
 
 /// Ratio of the largest power in `band` to the mean power in `reference` (both in Hz, 1-Hz grid),
 /// and the frequency of that peak: a measure of rhythmicity.
-pub fn band_peak(signal: &[f64], dt_ms: f64, band: (f64, f64), reference: (f64, f64)) -> (f64, f64) {
-    let grid = |(lo, hi): (f64, f64)| -> Vec<f64> { (lo as i64..=hi as i64).map(|f| f as f64).collect() };
+pub fn band_peak(
+    signal: &[f64],
+    dt_ms: f64,
+    band: (f64, f64),
+    reference: (f64, f64),
+) -> (f64, f64) {
+    let grid =
+        |(lo, hi): (f64, f64)| -> Vec<f64> { (lo as i64..=hi as i64).map(|f| f as f64).collect() };
     let fb = grid(band);
     let pb = power_spectrum(signal, dt_ms, &fb);
     let pr = power_spectrum(signal, dt_ms, &grid(reference));
     let mean_ref = pr.iter().sum::<f64>() / pr.len().max(1) as f64;
-    let (i, peak) = pb.iter().enumerate().fold((0, 0.0), |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc });
-    (peak / mean_ref.max(f64::MIN_POSITIVE), fb.get(i).copied().unwrap_or(0.0))
+    let (i, peak) = pb.iter().enumerate().fold(
+        (0, 0.0),
+        |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc },
+    );
+    (
+        peak / mean_ref.max(f64::MIN_POSITIVE),
+        fb.get(i).copied().unwrap_or(0.0),
+    )
 }
 
 #[cfg(test)]
@@ -146,7 +165,9 @@ mod tests {
 
     #[test]
     fn spectrum_finds_a_sine() {
-        let s: Vec<f64> = (0..2000).map(|k| (2.0 * std::f64::consts::PI * 40.0 * k as f64 / 1000.0).sin()).collect();
+        let s: Vec<f64> = (0..2000)
+            .map(|k| (2.0 * std::f64::consts::PI * 40.0 * k as f64 / 1000.0).sin())
+            .collect();
         let (ratio, f) = band_peak(&s, 1.0, (5.0, 100.0), (150.0, 450.0));
         assert_eq!(f, 40.0);
         assert!(ratio > 1e3);

@@ -17,7 +17,11 @@ pub enum Experiment {
 
 impl Experiment {
     /// Every experiment, in listing order.
-    pub const ALL: [Experiment; 3] = [Experiment::Izhikevich2003, Experiment::BretteCuba, Experiment::BretteCoba];
+    pub const ALL: [Experiment; 3] = [
+        Experiment::Izhikevich2003,
+        Experiment::BretteCuba,
+        Experiment::BretteCoba,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -47,16 +51,28 @@ impl Experiment {
     pub fn parts(self) -> [(&'static str, &'static str); 4] {
         match self {
             Experiment::Izhikevich2003 => [
-                ("architecture", "1 population of 1000 Izhikevich neurons (800 exc, 200 inh), dense all-to-all i16 weights"),
+                (
+                    "architecture",
+                    "1 population of 1000 Izhikevich neurons (800 exc, 200 inh), dense all-to-all i16 weights",
+                ),
                 ("learning rule", "none (static weights)"),
                 ("objective", "none (the published dynamics are the result)"),
-                ("environment", "thalamic noise 5·N(0,1) exc / 2·N(0,1) inh per ms"),
+                (
+                    "environment",
+                    "thalamic noise 5·N(0,1) exc / 2·N(0,1) inh per ms",
+                ),
             ],
             Experiment::BretteCuba | Experiment::BretteCoba => [
-                ("architecture", "2 LIF populations (3200 exc, 800 inh), 4 sparse CSR projections, p = 0.02, i8 weights"),
+                (
+                    "architecture",
+                    "2 LIF populations (3200 exc, 800 inh), 4 sparse CSR projections, p = 0.02, i8 weights",
+                ),
                 ("learning rule", "none (static weights)"),
                 ("objective", "none (the published dynamics are the result)"),
-                ("environment", "none (self-sustained from the initial state)"),
+                (
+                    "environment",
+                    "none (self-sustained from the initial state)",
+                ),
             ],
         }
     }
@@ -91,16 +107,30 @@ pub struct RunResult {
 pub fn run(exp: Experiment, seed: u64, duration_ms: f64) -> Result<RunResult, engram::ConfigError> {
     match exp {
         Experiment::Izhikevich2003 => {
-            let cfg = izhikevich2003::Config { seed, ..Default::default() };
+            let cfg = izhikevich2003::Config {
+                seed,
+                ..Default::default()
+            };
             run_izhikevich2003(&cfg, duration_ms)
         }
         Experiment::BretteCuba | Experiment::BretteCoba => {
-            let variant =
-                if exp == Experiment::BretteCuba { brette2007::Variant::Cuba } else { brette2007::Variant::Coba };
-            let cfg = brette2007::Config { seed, ..brette2007::Config::published(variant) };
+            let variant = if exp == Experiment::BretteCuba {
+                brette2007::Variant::Cuba
+            } else {
+                brette2007::Variant::Coba
+            };
+            let cfg = brette2007::Config {
+                seed,
+                ..brette2007::Config::published(variant)
+            };
             run_brette2007(&cfg, duration_ms)
         }
     }
+}
+
+/// A model's `f32` time step as the decimal the user wrote (0.1, not 0.10000000149).
+fn dt_of(dt_ms: f32) -> f64 {
+    (dt_ms as f64 * 1e6).round() / 1e6
 }
 
 fn steps_for(duration_ms: f64, dt_ms: f64) -> u64 {
@@ -108,8 +138,11 @@ fn steps_for(duration_ms: f64, dt_ms: f64) -> u64 {
 }
 
 /// Runs the Izhikevich (2003) network.
-pub fn run_izhikevich2003(cfg: &izhikevich2003::Config, duration_ms: f64) -> Result<RunResult, engram::ConfigError> {
-    let dt = izhikevich2003::DT_MS as f64;
+pub fn run_izhikevich2003(
+    cfg: &izhikevich2003::Config,
+    duration_ms: f64,
+) -> Result<RunResult, engram::ConfigError> {
+    let dt = dt_of(izhikevich2003::DT_MS);
     let mut buf = izhikevich2003::Buffers::new(cfg);
     let mut net = izhikevich2003::Network::new(cfg, buf.storage())?;
     let mut exc = Raster::new(cfg.n_exc, dt);
@@ -134,8 +167,11 @@ pub fn run_izhikevich2003(cfg: &izhikevich2003::Config, duration_ms: f64) -> Res
 }
 
 /// Runs a Brette et al. (2007) benchmark network.
-pub fn run_brette2007(cfg: &brette2007::Config, duration_ms: f64) -> Result<RunResult, engram::ConfigError> {
-    let dt = brette2007::DT_MS as f64;
+pub fn run_brette2007(
+    cfg: &brette2007::Config,
+    duration_ms: f64,
+) -> Result<RunResult, engram::ConfigError> {
+    let dt = dt_of(brette2007::DT_MS);
     let mut buf = brette2007::Buffers::new(cfg);
     let mut net = brette2007::Network::new(cfg, buf.storage())?;
     let mut exc = Raster::new(cfg.n_exc, dt);

@@ -5,7 +5,11 @@ use engram_sim::experiments::{self, Experiment};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "engram", version, about = "Brain-inspired learning on microcontrollers: the host simulator")]
+#[command(
+    name = "engram",
+    version,
+    about = "Brain-inspired learning on microcontrollers: the host simulator"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,9 +40,16 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Run { experiment, seed, duration } => {
+        Command::Run {
+            experiment,
+            seed,
+            duration,
+        } => {
             let duration = duration.unwrap_or(experiment.default_duration_ms());
-            println!("engram run {} (seed {seed}, {duration} ms)", experiment.name());
+            println!(
+                "engram run {} (seed {seed}, {duration} ms)",
+                experiment.name()
+            );
             for (part, what) in experiment.parts() {
                 println!("  {part:<14} {what}");
             }
@@ -59,9 +70,14 @@ fn main() -> ExitCode {
 fn print_summary(r: &experiments::RunResult) {
     let secs = r.wall.as_secs_f64();
     println!();
-    println!("{:<12} {:>8} {:>10} {:>8} {:>8}", "population", "neurons", "rate (Hz)", "CV(ISI)", "active");
+    println!(
+        "{:<12} {:>8} {:>10} {:>8} {:>8}",
+        "population", "neurons", "rate (Hz)", "CV(ISI)", "active"
+    );
     for (name, raster) in &r.rasters {
-        let cv = raster.mean_cv(0, r.steps).map_or("-".to_string(), |c| format!("{c:.2}"));
+        let cv = raster
+            .mean_cv(0, r.steps)
+            .map_or("-".to_string(), |c| format!("{c:.2}"));
         println!(
             "{:<12} {:>8} {:>10.2} {:>8} {:>7.0}%",
             name,
@@ -72,10 +88,22 @@ fn print_summary(r: &experiments::RunResult) {
         );
     }
     println!();
-    println!("steps          {} of {} ms ({} ms simulated)", r.steps, r.dt_ms, r.steps as f64 * r.dt_ms);
+    println!(
+        "steps          {} of {} ms ({} ms simulated)",
+        r.steps,
+        r.dt_ms,
+        r.steps as f64 * r.dt_ms
+    );
     println!("synapses       {}", r.synapses);
     println!("wall time      {:.3} s (step loop, single thread)", secs);
     println!("steps/s        {:.0}", r.steps as f64 / secs.max(1e-9));
-    println!("real-time x    {:.2}", r.steps as f64 * r.dt_ms / 1000.0 / secs.max(1e-9));
-    println!("model RAM      {} bytes ({:.1} KiB)", r.ram_bytes, r.ram_bytes as f64 / 1024.0);
+    println!(
+        "real-time x    {:.2}",
+        r.steps as f64 * r.dt_ms / 1000.0 / secs.max(1e-9)
+    );
+    println!(
+        "model RAM      {} bytes ({:.1} KiB)",
+        r.ram_bytes,
+        r.ram_bytes as f64 / 1024.0
+    );
 }

@@ -17,7 +17,10 @@ fn check_sustained_irregular(variant: Variant) -> (f64, f64) {
     let (exc, inh) = (&res.rasters[0].1, &res.rasters[1].1);
     let (re, ri) = (exc.rate_hz(FROM, to), inh.rate_hz(FROM, to));
     let cv = exc.mean_cv(FROM, to).unwrap_or(0.0);
-    println!("{variant:?}: exc {re:.2} Hz, inh {ri:.2} Hz, CV {cv:.2}, synapses {}", res.synapses);
+    println!(
+        "{variant:?}: exc {re:.2} Hz, inh {ri:.2} Hz, CV {cv:.2}, synapses {}",
+        res.synapses
+    );
     // self-sustained: still firing in the last 100 ms, across the population
     assert!(exc.rate_hz(to - 1000, to) > 0.5, "activity died out");
     assert!(exc.active_fraction(FROM, to) > 0.5);
@@ -32,15 +35,27 @@ fn check_sustained_irregular(variant: Variant) -> (f64, f64) {
 fn cuba_sustains_asynchronous_irregular_activity() {
     let (rate, cv) = check_sustained_irregular(Variant::Cuba);
     // Uncoupled control: clock-like at the analytic rate.
-    let ctl = Config { p_connect: 0.0, ..Config::published(Variant::Cuba) };
+    let ctl = Config {
+        p_connect: 0.0,
+        ..Config::published(Variant::Cuba)
+    };
     let res = run_brette2007(&ctl, DURATION_MS).unwrap();
     let exc = &res.rasters[0].1;
-    let (r0, cv0) = (exc.rate_hz(FROM, res.steps), exc.mean_cv(FROM, res.steps).unwrap());
+    let (r0, cv0) = (
+        exc.rate_hz(FROM, res.steps),
+        exc.mean_cv(FROM, res.steps).unwrap(),
+    );
     let analytic = 1000.0 / (5.0 + 20.0 * 11f64.ln());
     println!("uncoupled: {r0:.2} Hz (analytic {analytic:.2}), CV {cv0:.3}");
-    assert!((r0 - analytic).abs() / analytic < 0.02, "uncoupled rate {r0:.2} vs {analytic:.2}");
+    assert!(
+        (r0 - analytic).abs() / analytic < 0.02,
+        "uncoupled rate {r0:.2} vs {analytic:.2}"
+    );
     assert!(cv0 < 0.05);
-    assert!(cv > 10.0 * cv0.max(0.01) && rate < r0, "recurrence must make firing slower and irregular");
+    assert!(
+        cv > 10.0 * cv0.max(0.01) && rate < r0,
+        "recurrence must make firing slower and irregular"
+    );
 }
 
 #[test]

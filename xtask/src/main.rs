@@ -13,7 +13,11 @@
 use std::process::{Command, ExitCode};
 
 /// Embedded targets the core must build for (no_std, no alloc). Kept in sync with rust-toolchain.toml.
-const TARGETS: [&str; 3] = ["thumbv6m-none-eabi", "thumbv7em-none-eabihf", "riscv32imc-unknown-none-elf"];
+const TARGETS: [&str; 3] = [
+    "thumbv6m-none-eabi",
+    "thumbv7em-none-eabihf",
+    "riscv32imc-unknown-none-elf",
+];
 
 /// no_std crates checked for every embedded target.
 const NO_STD_CRATES: [&str; 2] = ["engram", "engram-lab"];
@@ -28,7 +32,11 @@ fn main() -> ExitCode {
         "bench" => run("cargo", &["bench", "-p", "engram"], &[]),
         _ => {
             eprintln!("usage: cargo xtask <ci|test|targets|bench>");
-            return if task == "help" { ExitCode::SUCCESS } else { ExitCode::from(2) };
+            return if task == "help" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
         }
     };
     match result {
@@ -45,8 +53,23 @@ fn main() -> ExitCode {
 
 fn ci() -> Result<(), String> {
     run("cargo", &["fmt", "--all", "--check"], &[])?;
-    run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
-    run("cargo", &["doc", "--workspace", "--no-deps"], &[("RUSTDOCFLAGS", "-D warnings")])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    run(
+        "cargo",
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
     test()?;
     targets()
 }
@@ -58,9 +81,26 @@ fn test() -> Result<(), String> {
 fn targets() -> Result<(), String> {
     for target in TARGETS {
         for krate in NO_STD_CRATES {
-            run("cargo", &["build", "--release", "-p", krate, "--target", target], &[])?;
+            run(
+                "cargo",
+                &["build", "--release", "-p", krate, "--target", target],
+                &[],
+            )?;
         }
-        run("cargo", &["build", "--release", "-p", "engram", "--features", "defmt", "--target", target], &[])?;
+        run(
+            "cargo",
+            &[
+                "build",
+                "--release",
+                "-p",
+                "engram",
+                "--features",
+                "defmt",
+                "--target",
+                target,
+            ],
+            &[],
+        )?;
     }
     Ok(())
 }
@@ -75,6 +115,9 @@ fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String>
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`{program} {}` exited with {status}", args.join(" ")))
+        Err(format!(
+            "`{program} {}` exited with {status}",
+            args.join(" ")
+        ))
     }
 }

@@ -20,7 +20,7 @@
 
 use engram::neuron::{Lif, LifParams, LifState, Population};
 use engram::num::{Fix, Frac, Rng, Scale, fix_from_f32, fix_to_f32, mul};
-use engram::projection::{Sparse, fixed_probability};
+use engram::projection::{Csr, Sparse, SpikeProjection, fixed_probability};
 use engram::{ConfigError, error::check_len};
 
 /// Time step (ms).
@@ -55,7 +55,13 @@ pub struct Config {
 impl Config {
     /// The published configuration of a variant.
     pub fn published(variant: Variant) -> Config {
-        Config { variant, n_exc: 3200, n_inh: 800, p_connect: 0.02, seed: 1 }
+        Config {
+            variant,
+            n_exc: 3200,
+            n_inh: 800,
+            p_connect: 0.02,
+            seed: 1,
+        }
     }
 
     /// Capacity (synapses) to reserve for a projection of `n_pre × n_post` at this connection
@@ -172,15 +178,17 @@ fn connect<'a>(
 ) -> Result<Sparse<'a, i8>, ConfigError> {
     check_len("sparse accumulators", n_post, st.acc.len())?;
     let nnz = fixed_probability(n_pre, n_post, p, true, rng, st.row_end, st.cols)?;
-    let (cols, _) = st.cols.split_at_mut(nnz);
-    let (weights, _) = st.weights.split_at_mut(nnz);
+    let cols: &'a [u16] = st.cols;
+    let cols = cols.get(..nnz).unwrap_or_default();
+    let (weights, _) = st.weights.split_at_mut(nnz.min(st.weights.len()));
     weights.fill(RAW_W);
     let scale = Scale::new(w.abs() / RAW_W as f32)?;
     let sign = if w < 0.0 { -1 } else { 1 };
     for x in weights.iter_mut() {
         *x *= sign;
     }
-    Sparse::new(n_pre, n_post, st.row_end, cols, weights, st.acc, scale)
+    let csr = Csr::new(n_post, st.row_end, cols)?;
+    Sparse::new(csr, weights, st.acc, scale)
 }
 
 impl<'a> Network<'a> {
@@ -198,10 +206,13 @@ impl<'a> Network<'a> {
         let ei = connect(ne, ni, p, we, &mut rng, st.ei)?;
         let ie = connect(ni, ne, p, wi, &mut rng, st.ie)?;
         let ii = connect(ni, ni, p, wi, &mut rng, st.ii)?;
-        let mut e = Population::new(lif, st.e.state, st.e.exc, st.e.inh, st.e.spikes)?;
-        let mut i = Population::new(lif, st.i.state, st.i.exc, st.i.inh, st.i.spikes)?;
+        let e = Population::new(lif, st.e.state, st.e.exc, st.e.inh, st.e.spikes)?;
+        let i = Population::new(lif, st.i.state, st.i.exc, st.i.inh, st.i.spikes)?;
         let p = cfg.neuron();
-        let (vr, vt) = (fix_from_f32("v_reset", p.v_reset)?, fix_from_f32("v_thresh", p.v_thresh)?);
+        let (vr, vt) = (
+            fix_from_f32("v_reset", p.v_reset)?,
+            fix_from_f32("v_thresh", p.v_thresh)?,
+        );
         for s in e.state.iter_mut().chain(i.state.iter_mut()) {
             let mut st = lif.rest_state();
             st.v = vr + mul(rng.uniform(), vt - vr);
@@ -213,7 +224,15 @@ impl<'a> Network<'a> {
             }
             *s = st;
         }
-        Ok(Network { e, i, ee, ei, ie, ii, t: 0 })
+        Ok(Network {
+            e,
+            i,
+            ee,
+            ei,
+            ie,
+            ii,
+            t: 0,
+        })
     }
 
     /// One step of 0.1 ms: deliver the previous step's spikes, then update both populations.
@@ -250,13 +269,23 @@ type SynBuf = (Vec<u32>, Vec<u16>, Vec<i8>, Vec<i32>);
 impl Buffers {
     /// Buffers sized for `cfg`.
     pub fn new(cfg: &Config) -> Buffers {
-        let pop = |n: usize| (vec![LifState::default(); n], vec![Fix::ZERO; n], vec![Fix::ZERO; n], vec![0; n]);
+        let pop = |n: usize| {
+            (
+                vec![LifState::default(); n],
+                vec![Fix::ZERO; n],
+                vec![Fix::ZERO; n],
+                vec![0; n],
+            )
+        };
         let syn = |a: usize, b: usize| {
             let cap = cfg.capacity(a, b);
             (vec![0; a], vec![0; cap], vec![0; cap], vec![0; b])
         };
         let (e, i) = (cfg.n_exc, cfg.n_inh);
-        Buffers { pops: [pop(e), pop(i)], syns: [syn(e, e), syn(e, i), syn(i, e), syn(i, i)] }
+        Buffers {
+            pops: [pop(e), pop(i)],
+            syns: [syn(e, e), syn(e, i), syn(i, e), syn(i, i)],
+        }
     }
 
     /// The storage view for [`Network::new`].
@@ -264,11 +293,28 @@ impl Buffers {
         let [pe, pi] = &mut self.pops;
         let [ee, ei, ie, ii] = &mut self.syns;
         fn pop(p: &mut PopBuf) -> PopStorage<'_> {
-            PopStorage { state: &mut p.0, exc: &mut p.1, inh: &mut p.2, spikes: &mut p.3 }
+            PopStorage {
+                state: &mut p.0,
+                exc: &mut p.1,
+                inh: &mut p.2,
+                spikes: &mut p.3,
+            }
         }
         fn syn(s: &mut SynBuf) -> SynStorage<'_> {
-            SynStorage { row_end: &mut s.0, cols: &mut s.1, weights: &mut s.2, acc: &mut s.3 }
+            SynStorage {
+                row_end: &mut s.0,
+                cols: &mut s.1,
+                weights: &mut s.2,
+                acc: &mut s.3,
+            }
         }
-        Storage { e: pop(pe), i: pop(pi), ee: syn(ee), ei: syn(ei), ie: syn(ie), ii: syn(ii) }
+        Storage {
+            e: pop(pe),
+            i: pop(pi),
+            ee: syn(ee),
+            ei: syn(ei),
+            ie: syn(ie),
+            ii: syn(ii),
+        }
     }
 }

@@ -19,7 +19,7 @@
 
 use engram::neuron::{IzhNeuron, Izhikevich, IzhikevichParams, Population};
 use engram::num::{Fix, Rng, Scale, fix_from_f32, mul};
-use engram::projection::Dense;
+use engram::projection::{Dense, SpikeProjection};
 use engram::{ConfigError, error::check_len};
 
 /// Time step of the published model (ms).
@@ -38,7 +38,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { n_exc: 800, n_inh: 200, seed: 1 }
+        Config {
+            n_exc: 800,
+            n_inh: 200,
+            seed: 1,
+        }
     }
 }
 
@@ -97,9 +101,19 @@ impl<'a> Network<'a> {
         for (j, s) in st.neurons.iter_mut().enumerate() {
             let r = rng.uniform().to_num::<f32>();
             let p = if j < cfg.n_exc {
-                IzhikevichParams { a: 0.02, b: 0.2, c: -65.0 + 15.0 * r * r, d: 8.0 - 6.0 * r * r }
+                IzhikevichParams {
+                    a: 0.02,
+                    b: 0.2,
+                    c: -65.0 + 15.0 * r * r,
+                    d: 8.0 - 6.0 * r * r,
+                }
             } else {
-                IzhikevichParams { a: 0.02 + 0.08 * r, b: 0.25 - 0.05 * r, c: -65.0, d: 2.0 }
+                IzhikevichParams {
+                    a: 0.02 + 0.08 * r,
+                    b: 0.25 - 0.05 * r,
+                    c: -65.0,
+                    d: 2.0,
+                }
             };
             *s = p.neuron()?;
         }
@@ -112,7 +126,13 @@ impl<'a> Network<'a> {
         }
         let scale = Scale::new(1.0 / 32768.0)?;
         let syn = Dense::new(n, n, st.weights, st.acc, scale)?;
-        let pop = Population::new(Izhikevich::new(DT_MS)?, st.neurons, st.exc, st.inh, st.spikes)?;
+        let pop = Population::new(
+            Izhikevich::new(DT_MS)?,
+            st.neurons,
+            st.exc,
+            st.inh,
+            st.spikes,
+        )?;
         Ok(Network {
             pop,
             syn,
@@ -127,7 +147,11 @@ impl<'a> Network<'a> {
     /// One 1-ms step: thalamic noise plus the previous step's spikes, then the neuron update.
     pub fn step(&mut self) {
         for (j, e) in self.pop.exc.iter_mut().enumerate() {
-            let sd = if j < self.n_exc { self.noise_exc } else { self.noise_inh };
+            let sd = if j < self.n_exc {
+                self.noise_exc
+            } else {
+                self.noise_inh
+            };
             *e = e.saturating_add(mul(sd, self.rng.normal()));
         }
         self.syn.propagate(self.pop.spikes.as_slice(), self.pop.exc);

@@ -125,11 +125,7 @@ impl fmt::Display for ConfigError {
 impl core::error::Error for ConfigError {}
 
 /// Checks that a caller-provided slice has the length the configuration needs.
-pub(crate) fn check_len(
-    what: &'static str,
-    expected: usize,
-    got: usize,
-) -> Result<(), ConfigError> {
+pub fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), ConfigError> {
     if expected == got {
         Ok(())
     } else {
