@@ -12,9 +12,13 @@ const RATE_BLOCK: usize = 32;
 ///
 /// **Layout.** Row-major by presynaptic neuron: the weight of synapse `i → j` is
 /// `weights[i · n_post + j]`, a raw [`Weight`] counting steps of `scale`. A presynaptic spike therefore
-/// adds one contiguous row to the accumulators: `acc[j] += w[i·n_post + j]` for all `j`, a loop the
-/// compiler vectorises (on Cortex-M4: a sign-extending load, a load, an add and a store per synapse,
-/// before any SIMD packing). The rate path is one `axpy` per input.
+/// adds one contiguous row to the accumulators: `acc[j] += w[i·n_post + j]` for all `j`, a loop with
+/// no bounds checks that the compiler unrolls and vectorises. On Cortex-M4 (`thumbv7em`, opt-level 3)
+/// it is 18 instructions per 4 synapses (sign-extending weight load, accumulator load, add, store,
+/// plus loop overhead): 4.5 per synapse. Reaching ≤ 2 would need packed loads with `SXTAB`/`LDM`/`STM`,
+/// which LLVM does not emit from safe code (the DSP intrinsics are unstable and `unsafe`). On x86-64
+/// it runs at 0.07–0.09 ns per synapse (see `benches/projection.rs`). The rate path is one `axpy`
+/// per input.
 ///
 /// **Event path.** See the [module docs](super): `accumulate` adds rows into `acc` (`i32`, exact while
 /// at most [`safe_spikes`](super::safe_spikes) spikes are pending, saturating after), `deliver` converts

@@ -225,6 +225,55 @@ mod tests {
         assert!((k + 1) * 128 > i32::MAX as i64);
     }
 
+    /// A neuron that fires whenever its excitatory input is positive.
+    #[derive(Debug, Clone, Copy)]
+    struct Relay;
+    impl crate::neuron::NeuronModel for Relay {
+        type State = ();
+        fn step(&self, _: &mut (), exc: Fix, _: Fix) -> bool {
+            exc > Fix::ZERO
+        }
+        fn potential(_: &()) -> Fix {
+            Fix::ZERO
+        }
+    }
+
+    #[test]
+    fn recurrent_ring_through_a_delay_stage() {
+        // 4 relay neurons in a ring i → i+1 (dense weights), axonal delay 2 steps: a spike injected
+        // into neuron 0 travels around, one neuron every 3 steps (2 of delay + 1 of the neuron step).
+        use crate::neuron::{Population, Spikes};
+        let n = 4;
+        let (mut state, mut exc, mut inh, mut buf) = (
+            vec![(); n],
+            vec![Fix::ZERO; n],
+            vec![Fix::ZERO; n],
+            vec![0u16; n],
+        );
+        let mut pop = Population::new(Relay, &mut state, &mut exc, &mut inh, &mut buf).unwrap();
+        let mut w = vec![0i8; n * n];
+        for i in 0..n {
+            w[i * n + (i + 1) % n] = 1;
+        }
+        let mut acc = vec![0; n];
+        let mut ring = Dense::new(n, n, &mut w, &mut acc, Scale::new(1.0).unwrap()).unwrap();
+        let delays = vec![2u8; n];
+        let mut history = vec![0u32; 3];
+        let mut stage = AxonalDelay::new(&delays, 2, &mut history).unwrap();
+        let mut arrived = vec![0u16; n];
+        pop.exc[0] = Fix::ONE;
+        let mut fired = vec![];
+        for t in 0..13 {
+            pop.step();
+            fired.extend(pop.spikes.as_slice().iter().map(|&i| (t, i)));
+            stage.push(pop.spikes.as_slice());
+            let mut out = Spikes::new(&mut arrived);
+            stage.arrivals(&mut out);
+            ring.propagate(out.as_slice(), pop.exc);
+        }
+        assert_eq!(fired, [(0, 0), (3, 1), (6, 2), (9, 3), (12, 0)]);
+    }
+
     #[test]
     fn deliver_acc_zeroes_everything_even_with_a_short_target() {
         let s = Scale::new(1.0).unwrap();
