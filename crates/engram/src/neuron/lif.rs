@@ -175,7 +175,7 @@ pub struct Lif {
 const MAX_MV: f32 = 16_000.0;
 
 fn voltage(what: &'static str, value: f32) -> Result<Fix, ConfigError> {
-    if !(value.abs() <= MAX_MV) {
+    if !value.is_finite() || value.abs() > MAX_MV {
         return Err(ConfigError::OutOfRange { what, value });
     }
     fix_from_f32(what, value)
