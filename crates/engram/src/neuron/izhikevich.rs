@@ -99,7 +99,14 @@ impl IzhikevichParams {
         };
         let a = range("Izhikevich a (0 ≤ a ≤ 1)", self.a, 0.0, 1.0)?;
         let b = range("Izhikevich b (|b| ≤ 10)", self.b, -10.0, 10.0)?;
-        let c = range("Izhikevich c (−1000 < c < 30)", self.c, -999.999, 29.999)?;
+        const C_WHAT: &str = "Izhikevich c (−1000 < c < 30)";
+        if !(self.c > -1000.0 && self.c < 30.0) {
+            return Err(ConfigError::OutOfRange {
+                what: C_WHAT,
+                value: self.c,
+            });
+        }
+        let c = fix_from_f32(C_WHAT, self.c)?;
         let d = range("Izhikevich d (|d| ≤ 1000)", self.d, -1000.0, 1000.0)?;
         let v = Fix::from_bits(-65 << 16);
         Ok(IzhNeuron {

@@ -175,7 +175,7 @@ pub struct Lif {
 const MAX_MV: f32 = 16_000.0;
 
 fn voltage(what: &'static str, value: f32) -> Result<Fix, ConfigError> {
-    if !(value.abs() <= MAX_MV) {
+    if !value.is_finite() || value.abs() > MAX_MV {
         return Err(ConfigError::OutOfRange { what, value });
     }
     fix_from_f32(what, value)
@@ -427,6 +427,29 @@ mod tests {
                     "dt {dt} I {i}: period {got} ms, analytic {t} ms"
                 );
             }
+        }
+    }
+
+    /// Brian2's CUBA neuron alone: E_L = −49 mV lies above V_t = −50 mV, so it fires regularly with
+    /// period `t_ref + τ_m ln((E_L − V_r)/(E_L − V_t)) = 5 + 20 ln 11 = 52.96 ms` (within one step).
+    #[test]
+    fn cuba_neuron_alone_fires_with_brian_period() {
+        let m = Lif::new(LifParams::cuba(), 0.1).unwrap();
+        let mut s = LifState {
+            v: m.v_reset(),
+            ..m.rest_state()
+        };
+        let mut spikes = std::vec::Vec::new();
+        for k in 0..10_000u32 {
+            if m.step(&mut s, Fix::ZERO, Fix::ZERO) {
+                spikes.push(k);
+            }
+        }
+        let t = 5.0 + 20.0 * 11f64.ln();
+        assert_eq!(spikes.len(), 18);
+        for w in spikes.windows(2) {
+            let got = (w[1] - w[0]) as f64 * 0.1;
+            assert!(got >= t - 1e-9 && got <= t + 0.1 + 1e-9, "{got} vs {t}");
         }
     }
 

@@ -9,10 +9,10 @@
 //! | [`Lif`] (current- or conductance-based input) | `lif.rs` | `τ_m dv/dt = -(v - E_L) + I` or `+ g_e(E_e - v) + g_i(E_i - v)` |
 //! | [`Alif`] (adaptive threshold, Bellec et al. 2018) | `alif.rs` | LIF with `θ = v_th + β·a`, `τ_a da/dt = -a + Σδ(t - t_spike)` |
 //! | [`Izhikevich`] (2003) | `izhikevich.rs` | `v' = 0.04v² + 5v + 140 - u + I`, `u' = a(bv - u)` |
-//! | [`RateUnit`] (leaky integrator + LUT nonlinearity) | `rate.rs` | `τ dx/dt = -x + I`, `y = f(x)` |
+//! | [`RateUnit`] (leaky integrator + LUT nonlinearity) | `rate.rs` | `τ dx/dt = -x + I + bias`, `y = f(gain·x)` |
 //!
 //! Float reference implementations of each model (host only, feature `std` or tests) live in
-//! [`reference`]; tests bound the fixed-vs-float error.
+//! [`reference`](mod@reference); tests bound the fixed-vs-float error.
 //!
 //! ## Input channels
 //! Projections deposit, each step, the sum of the weights of the spikes that arrived (or, for rate

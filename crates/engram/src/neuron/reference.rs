@@ -14,15 +14,22 @@
 //! | [`super::Izhikevich`] | [`IzhikevichRef`] | [`IzhRefNeuron`] |
 //! | [`super::RateUnit`] | [`RateRef`] | `f64` |
 //!
-//! Measured bounds (asserted by the tests at the bottom of this file; 1 s of simulated time):
-//! - LIF (current, τ_m 20 ms, dt 0.1 ms): |v_fix − v_ref| ≤ 2e-4 mV before the first spike; with
-//!   Poisson input (CUBA weights) spike counts equal, every spike within one step.
-//! - LIF (conductance, COBA): |Δv| ≤ 1e-3 mV before the first spike; counts within 1 %,
-//!   every spike within one step.
-//! - ALIF: as the current-based LIF.
-//! - Izhikevich (dt 1 ms and 0.1 ms, RS/FS/CH): constant input: identical spike steps; Poisson input:
-//!   counts within 2 %, ≥ 98 % of spikes within one step.
-//! - Rate units: |x_fix − x_ref| ≤ 1e-4, |y_fix − y_ref| ≤ 1e-4 (tables included).
+//! Measured (the tests at the bottom of this file assert bounds a little above these; 1 s of
+//! simulated time, 4 Poisson seeds each):
+//! - LIF, current-based (τ_m 20 ms, dt 0.1 ms): max |v_fix − v_ref| before the first spike 7e-5 mV
+//!   (constant input) and 1.2e-4 mV (CUBA weights, Poisson); every spike at the same step (81 spikes).
+//!   The theoretical worst case is 0.5 LSB / (1 − e^{−dt/τ_m}) = 1.5e-3 mV.
+//! - LIF, conductance-based (COBA, Poisson): max |Δv| 5e-5 mV; 631 spikes, all at the same step.
+//! - ALIF: max |Δv| 1.2e-4 mV; 55 spikes, counts equal, all within one step (2 one step apart).
+//! - Izhikevich (dt 1, 0.5, 0.1 ms; all five Fig. 2 classes): with constant input, max |Δv| before the
+//!   first spike ≤ 0.03 mV, counts within 1, spike for spike within one step for ≥ 150 ms — after
+//!   which FS and LTS (and CH at 0.1 ms) drift in phase: their discrete ISI patterns are sensitive to
+//!   the last bit (see `tests/tests/izhikevich_classes.rs`). With Poisson input: counts within 1.8 %,
+//!   all spikes within one step for the first ≥ 428 ms of every run, ≥ 86 % over the whole second.
+//!   (Part of the difference is the quantisation of `a, b`: the reference uses the float values;
+//!   [`IzhRefNeuron::from_fixed`] gives it the quantised ones.)
+//! - Rate units (τ 10 ms, dt 1 ms, N(0,1) input): max |x_fix − x_ref| 4e-5, |y_fix − y_ref| 8e-5
+//!   (tables included).
 
 use super::{
     Alif, AlifParams, IzhikevichParams, Lif, LifParams, NeuronModel, Nonlinearity, RateParams,
@@ -565,7 +572,7 @@ mod tests {
             let input = poisson(seed, 10_000, 0.1, (200, 20.0, 0.6), (20, 10.0, 6.7));
             let res = side_by_side(&m, m.rest_state(), &r, r.rest_state(), input);
             report("LIF COBA, Poisson", &res);
-            assert!(res.max_dv_before_first_spike < 1e-3);
+            assert!(res.max_dv_before_first_spike < 2e-4);
             n += res.spikes_ref.len();
             bad += res.unmatched(1);
             dn += res.spikes_fix.len().abs_diff(res.spikes_ref.len());
@@ -698,7 +705,8 @@ mod tests {
                 }
             }
             std::println!("rate {nl:?}: max|dx| {ex:.1e} max|dy| {ey:.1e}");
-            assert!(ex < 1e-4 && ey < 1e-4, "{nl:?}: {ex} {ey}");
+            // dead band 0.5 LSB / (1 − e^−0.1) = 8e-5 for x; y adds the gain (1.5) and the table error
+            assert!(ex < 1e-4 && ey < 1.6e-4, "{nl:?}: {ex} {ey}");
         }
     }
 }
