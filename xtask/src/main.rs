@@ -40,10 +40,7 @@ fn main() -> ExitCode {
         }
     };
     match result {
-        Ok(()) => {
-            println!("xtask {task}: ok");
-            ExitCode::SUCCESS
-        }
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xtask {task}: FAILED: {e}");
             ExitCode::FAILURE
@@ -70,12 +67,49 @@ fn ci() -> Result<(), String> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
-    test()?;
-    targets()
+    targets()?;
+    // The host tests run last so that their tally is the run's closing line.
+    test()
 }
 
+/// Runs the host tests, echoing cargo's output, and closes with one tally over every test binary
+/// (`tests: N passed, M failed`), so the total is the last line of a long log.
 fn test() -> Result<(), String> {
-    run("cargo", &["test", "--workspace"], &[])
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    println!("\n$ cargo test --workspace");
+    let mut child = Command::new("cargo")
+        .args(["test", "--workspace"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start cargo: {e}"))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                passed += count(rest, "passed");
+                failed += count(rest, "failed");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo test: {e}"))?;
+    println!("\ntests: {passed} passed, {failed} failed");
+    if status.success() && failed == 0 && passed > 0 {
+        Ok(())
+    } else {
+        Err(format!("cargo test --workspace exited with {status}"))
+    }
+}
+
+/// The number before `label` in the tail of a `test result:` line (`ok. 12 passed; 0 failed; ...`).
+fn count(result: &str, label: &str) -> u64 {
+    result
+        .split(';')
+        .filter_map(|part| part.trim().rsplit_once(' '))
+        .find(|(_, l)| *l == label)
+        .and_then(|(n, _)| n.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 fn targets() -> Result<(), String> {
