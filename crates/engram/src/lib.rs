@@ -11,6 +11,7 @@
 //! | [`num`] | the fixed-point vocabulary: [`num::Fix`] (Q16.16 state), [`num::Frac`] (decay factors), narrow weights with a per-projection [`num::Scale`], rounding modes, lookup tables, the seeded [`num::Rng`] |
 //! | [`neuron`] | neuron models (LIF current/conductance, adaptive LIF, Izhikevich 2003, rate units) and [`neuron::Population`], which owns a model's state, its input and its spikes |
 //! | [`trace`] | exponential traces (impulse, τ): pre/post synaptic traces and eligibility traces |
+//! | [`rule`] | local learning rules as typed data (terms over traces, rates, a per-neuron signal and a broadcast modulator) and the one applier, [`rule::Plastic`], fused into propagation; presets with each paper's parameters |
 //! | [`projection`] | connections: dense, sparse (CSR, `u16` indices), 1-D/2-D convolution, axonal delays |
 //! | [`env`](mod@env) | the [`env::Environment`] trait, encoders (Poisson rate, population coding) and decoders (rate, winner-take-all) |
 //! | [`agent`] | the closed loop observe → encode → step → decode → act at a fixed time step |
@@ -41,6 +42,7 @@ pub mod error;
 pub mod neuron;
 pub mod num;
 pub mod projection;
+pub mod rule;
 pub mod trace;
 
 pub use error::ConfigError;

@@ -127,9 +127,9 @@ impl<'a, W: Weight> Dense<'a, W> {
                 continue;
             };
             if self.pending.next::<W>() {
-                add_row::<W, H, true>(self.acc, row, i, hook);
+                add_row::<W, H, true>(self.acc, row, i, i * n_post, hook);
             } else {
-                add_row::<W, H, false>(self.acc, row, i, hook);
+                add_row::<W, H, false>(self.acc, row, i, i * n_post, hook);
             }
         }
     }
@@ -163,6 +163,43 @@ impl<'a, W: Weight> Dense<'a, W> {
             }
             for (t, s) in tb.iter_mut().zip(sums) {
                 *t = t.saturating_add(self.scale.apply_wide(s));
+            }
+        }
+    }
+}
+
+impl<W: Weight> super::Synapses<W> for Dense<'_, W> {
+    #[inline]
+    fn n_synapses(&self) -> usize {
+        self.w.len()
+    }
+
+    #[inline]
+    fn accumulate_with<H: SynapseHook<W>>(&mut self, spikes: &[u16], hook: &mut H) {
+        Dense::accumulate_with(self, spikes, hook);
+    }
+
+    #[inline]
+    fn has_incoming(&self) -> bool {
+        true
+    }
+
+    /// Column `post`: `w[post], w[n_post + post], …` (stride `n_post`).
+    fn for_each_incoming(&mut self, post: usize, mut f: impl FnMut(usize, usize, &mut W)) {
+        if post >= self.n_post {
+            return;
+        }
+        let col = self.w.get_mut(post..).unwrap_or_default();
+        for (pre, w) in col.iter_mut().step_by(self.n_post).enumerate() {
+            f(pre, pre * self.n_post + post, w);
+        }
+    }
+
+    fn for_each(&mut self, mut f: impl FnMut(usize, usize, usize, &mut W)) {
+        let n_post = self.n_post.max(1);
+        for (pre, row) in self.w.chunks_exact_mut(n_post).enumerate() {
+            for (post, w) in row.iter_mut().enumerate() {
+                f(pre, post, pre * n_post + post, w);
             }
         }
     }
@@ -497,7 +534,7 @@ mod tests {
         // a hook sees every synapse of a spiking neuron after its weight was used
         struct Double(Vec<(usize, usize)>);
         impl SynapseHook<i16> for Double {
-            fn synapse(&mut self, pre: usize, post: usize, w: &mut i16) {
+            fn synapse(&mut self, pre: usize, post: usize, _k: usize, w: &mut i16) {
                 self.0.push((pre, post));
                 *w *= 2;
             }

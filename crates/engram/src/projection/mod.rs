@@ -60,7 +60,9 @@ mod sparse;
 pub use conv::{Conv2d, ConvShape, ConvStorage, Padding};
 pub use delay::{AxonalDelay, DelayStorage, delay_words};
 pub use dense::{Dense, DenseStorage};
-pub use sparse::{Csr, Sparse, SparseStorage, fixed_indegree, fixed_probability, one_to_one};
+pub use sparse::{
+    Csr, Incoming, Sparse, SparseStorage, fixed_indegree, fixed_probability, one_to_one,
+};
 
 use crate::num::{Fix, Scale, Weight};
 
@@ -97,11 +99,38 @@ pub trait SpikeProjection {
 ///
 /// Called once for every synapse `(pre, post)` of a spiking presynaptic neuron, in order of
 /// increasing `post`, **after** the synapse's current weight has been added to `post`'s accumulator
-/// (so a spike is transmitted with the weight it found). The hook may rewrite `w`; the value it leaves
-/// is stored.
+/// (so a spike is transmitted with the weight it found). `k` is the synapse's index in the
+/// projection's weight array (per-synapse state such as eligibility traces is stored in the same
+/// order). The hook may rewrite `w`; the value it leaves is stored.
 pub trait SynapseHook<W: Weight> {
     /// Visits one synapse.
-    fn synapse(&mut self, pre: usize, post: usize, w: &mut W);
+    fn synapse(&mut self, pre: usize, post: usize, k: usize, w: &mut W);
+}
+
+/// Plastic access to a projection's synapses, for the learning-rule applier ([`crate::rule`]).
+///
+/// Three ways in, matching the three moments a local rule acts: the presynaptic spike (fused into
+/// propagation, [`accumulate_with`](Self::accumulate_with)), the postsynaptic spike (the incoming
+/// synapses of one neuron, [`for_each_incoming`](Self::for_each_incoming)) and the periodic sweep
+/// ([`for_each`](Self::for_each)). Every visit names the synapse's index `k` in the weight array, so
+/// per-synapse state (eligibility traces) can be stored alongside.
+pub trait Synapses<W: Weight>: SpikeProjection {
+    /// Number of synapses (length of the weight array).
+    fn n_synapses(&self) -> usize;
+
+    /// Accumulates spikes with a per-synapse hook (see [`SynapseHook`]).
+    fn accumulate_with<H: SynapseHook<W>>(&mut self, spikes: &[u16], hook: &mut H);
+
+    /// Whether [`for_each_incoming`](Self::for_each_incoming) can reach the synapses onto a neuron
+    /// (a sparse projection needs an [`Incoming`] index for that).
+    fn has_incoming(&self) -> bool;
+
+    /// Visits the synapses onto `post` as `(pre, k, w)`, in increasing `pre`. Does nothing if
+    /// `post ≥ n_post` or there is no incoming index.
+    fn for_each_incoming(&mut self, post: usize, f: impl FnMut(usize, usize, &mut W));
+
+    /// Visits every synapse as `(pre, post, k, w)`, in storage order.
+    fn for_each(&mut self, f: impl FnMut(usize, usize, usize, &mut W));
 }
 
 /// The hook of static synapses: does nothing, and compiles to nothing.
@@ -110,7 +139,7 @@ pub struct Static;
 
 impl<W: Weight> SynapseHook<W> for Static {
     #[inline(always)]
-    fn synapse(&mut self, _pre: usize, _post: usize, _w: &mut W) {}
+    fn synapse(&mut self, _pre: usize, _post: usize, _k: usize, _w: &mut W) {}
 }
 
 /// How many spikes (rows) may be accumulated since the last `deliver` before a plain `i32` add could
@@ -143,6 +172,7 @@ fn add_row<W: Weight, H: SynapseHook<W>, const SAT: bool>(
     acc: &mut [i32],
     row: &mut [W],
     pre: usize,
+    base: usize,
     hook: &mut H,
 ) {
     for (post, (a, w)) in acc.iter_mut().zip(row.iter_mut()).enumerate() {
@@ -151,7 +181,7 @@ fn add_row<W: Weight, H: SynapseHook<W>, const SAT: bool>(
         } else {
             a.wrapping_add(w.get())
         };
-        hook.synapse(pre, post, w);
+        hook.synapse(pre, post, base + post, w);
     }
 }
 

@@ -126,6 +126,72 @@ impl<'a> Csr<'a> {
     }
 }
 
+/// The post→pre index of a [`Csr`]: for each postsynaptic neuron, its incoming synapses as
+/// (presynaptic neuron, position in the weight array), sorted by presynaptic neuron. Needed by
+/// learning rules that act on a postsynaptic spike (LTP in STDP); built once by [`Incoming::build`]
+/// into caller storage (`col_end`: one `u32` per postsynaptic neuron; `pre`, `pos`: one `u16` and one
+/// `u32` per synapse — 6 bytes per synapse on top of the forward index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Incoming<'a> {
+    col_end: &'a [u32],
+    pre: &'a [u16],
+    pos: &'a [u32],
+}
+
+impl<'a> Incoming<'a> {
+    /// Builds the index of `csr` in two passes (count per column, then fill in row order, so each
+    /// column's list comes out sorted by presynaptic neuron).
+    pub fn build(
+        csr: &Csr<'_>,
+        col_end: &'a mut [u32],
+        pre: &'a mut [u16],
+        pos: &'a mut [u32],
+    ) -> Result<Incoming<'a>, ConfigError> {
+        check_len("incoming index column ends", csr.n_post(), col_end.len())?;
+        check_len("incoming index presynaptic ids", csr.nnz(), pre.len())?;
+        check_len("incoming index positions", csr.nnz(), pos.len())?;
+        col_end.fill(0);
+        for &c in csr.cols {
+            if let Some(e) = col_end.get_mut(c as usize) {
+                *e += 1;
+            }
+        }
+        // exclusive prefix sum: col_end[j] = start of column j (becomes its end after filling)
+        let mut run = 0u32;
+        for e in col_end.iter_mut() {
+            let n = *e;
+            *e = run;
+            run += n;
+        }
+        for i in 0..csr.n_pre() {
+            let Some(r) = csr.row_range(i) else { continue };
+            let start = r.start;
+            for (off, &c) in csr.row(i).unwrap_or_default().iter().enumerate() {
+                if let Some(e) = col_end.get_mut(c as usize) {
+                    let slot = *e as usize;
+                    if let (Some(p), Some(q)) = (pre.get_mut(slot), pos.get_mut(slot)) {
+                        *p = i as u16; // i < 65 536 (Csr invariant)
+                        *q = (start + off) as u32;
+                    }
+                    *e += 1;
+                }
+            }
+        }
+        Ok(Incoming { col_end, pre, pos })
+    }
+
+    /// The (presynaptic neuron, weight position) pairs of the synapses onto `post`.
+    #[inline]
+    pub fn column(&self, post: usize) -> Option<(&'a [u16], &'a [u32])> {
+        let end = *self.col_end.get(post)? as usize;
+        let start = match post.checked_sub(1) {
+            Some(p) => *self.col_end.get(p)? as usize,
+            None => 0,
+        };
+        Some((self.pre.get(start..end)?, self.pos.get(start..end)?))
+    }
+}
+
 /// A sparse projection: a [`Csr`] topology with one raw [`Weight`] per synapse.
 ///
 /// **Event path.** A spike of presynaptic neuron `i` walks its row: `acc[cols[k]] += w[k]`
@@ -143,6 +209,7 @@ pub struct Sparse<'a, W: Weight> {
     acc: &'a mut [i32],
     scale: Scale,
     pending: Pending,
+    incoming: Option<Incoming<'a>>,
 }
 
 impl<'a, W: Weight> Sparse<'a, W> {
@@ -163,7 +230,25 @@ impl<'a, W: Weight> Sparse<'a, W> {
             acc,
             scale,
             pending: Pending::default(),
+            incoming: None,
         })
+    }
+
+    /// Attaches a post→pre index (built from this projection's topology), enabling learning rules
+    /// that act on postsynaptic spikes. Refused if it was built for another topology's size.
+    pub fn with_incoming(mut self, incoming: Incoming<'a>) -> Result<Self, ConfigError> {
+        check_len(
+            "incoming index columns",
+            self.csr.n_post(),
+            incoming.col_end.len(),
+        )?;
+        check_len(
+            "incoming index synapses",
+            self.csr.nnz(),
+            incoming.pos.len(),
+        )?;
+        self.incoming = Some(incoming);
+        Ok(self)
     }
 
     /// The topology.
@@ -223,13 +308,14 @@ impl<'a, W: Weight> Sparse<'a, W> {
             let Some(r) = self.csr.row_range(i) else {
                 continue; // i ≥ n_pre
             };
+            let base = r.start;
             let (Some(cols), Some(ws)) = (self.csr.cols.get(r.clone()), self.w.get_mut(r)) else {
                 continue;
             };
             if self.pending.next::<W>() {
-                scatter_row::<W, H, true>(self.acc, cols, ws, i, hook);
+                scatter_row::<W, H, true>(self.acc, cols, ws, i, base, hook);
             } else {
-                scatter_row::<W, H, false>(self.acc, cols, ws, i, hook);
+                scatter_row::<W, H, false>(self.acc, cols, ws, i, base, hook);
             }
         }
     }
@@ -277,9 +363,10 @@ fn scatter_row<W: Weight, H: SynapseHook<W>, const SAT: bool>(
     cols: &[u16],
     ws: &mut [W],
     pre: usize,
+    base: usize,
     hook: &mut H,
 ) {
-    for (&c, w) in cols.iter().zip(ws.iter_mut()) {
+    for (k, (&c, w)) in cols.iter().zip(ws.iter_mut()).enumerate() {
         // c < n_post == acc.len() (validated); `get_mut` keeps the loop panic-free regardless.
         if let Some(a) = acc.get_mut(c as usize) {
             *a = if SAT {
@@ -288,7 +375,50 @@ fn scatter_row<W: Weight, H: SynapseHook<W>, const SAT: bool>(
                 a.wrapping_add(w.get())
             };
         }
-        hook.synapse(pre, c as usize, w);
+        hook.synapse(pre, c as usize, base + k, w);
+    }
+}
+
+impl<W: Weight> super::Synapses<W> for Sparse<'_, W> {
+    #[inline]
+    fn n_synapses(&self) -> usize {
+        self.w.len()
+    }
+
+    #[inline]
+    fn accumulate_with<H: SynapseHook<W>>(&mut self, spikes: &[u16], hook: &mut H) {
+        Sparse::accumulate_with(self, spikes, hook);
+    }
+
+    #[inline]
+    fn has_incoming(&self) -> bool {
+        self.incoming.is_some()
+    }
+
+    fn for_each_incoming(&mut self, post: usize, mut f: impl FnMut(usize, usize, &mut W)) {
+        let Some((pres, poss)) = self.incoming.as_ref().and_then(|t| t.column(post)) else {
+            return;
+        };
+        for (&i, &k) in pres.iter().zip(poss) {
+            if let Some(w) = self.w.get_mut(k as usize) {
+                f(i as usize, k as usize, w);
+            }
+        }
+    }
+
+    fn for_each(&mut self, mut f: impl FnMut(usize, usize, usize, &mut W)) {
+        let mut start = 0usize;
+        for (i, &end) in self.csr.row_end.iter().enumerate() {
+            let r = start..end as usize;
+            start = end as usize;
+            let (Some(cols), Some(ws)) = (self.csr.cols.get(r.clone()), self.w.get_mut(r.clone()))
+            else {
+                continue;
+            };
+            for (off, (&c, w)) in cols.iter().zip(ws.iter_mut()).enumerate() {
+                f(i, c as usize, r.start + off, w);
+            }
+        }
     }
 }
 
@@ -753,7 +883,7 @@ mod tests {
         // hook order: increasing post within the row
         struct Log(Vec<(usize, usize, i8)>);
         impl SynapseHook<i8> for Log {
-            fn synapse(&mut self, pre: usize, post: usize, w: &mut i8) {
+            fn synapse(&mut self, pre: usize, post: usize, _k: usize, w: &mut i8) {
                 self.0.push((pre, post, *w));
                 *w = w.saturating_add(1);
             }

@@ -1,0 +1,387 @@
+//! The one applier: a projection plus a compiled [`Rule`] and its state.
+//!
+//! Per time step, in this order (the order fixes which spikes a trace has seen):
+//! 1. [`Plastic::propagate`] — presynaptic spikes are transmitted; in the same pass over their
+//!    synapses the `on_pre` terms change the weights (post traces hold spikes up to the previous step;
+//!    pre traces do not yet hold this spike: `x(t − ε)`).
+//! 2. The caller steps the postsynaptic population.
+//! 3. [`Plastic::learn`] — pre traces take this step's presynaptic spikes; the `on_post` terms act on
+//!    the incoming synapses of each postsynaptic spike (pre traces include this step's spikes, so a
+//!    coincident pre and post spike counts as pre-before-post; post traces do not yet hold this spike:
+//!    `y(t − ε)`); post traces take the postsynaptic spikes; θ follows `y²`; every `period` steps the
+//!    tick sweep runs (eligibility decays by one period, takes its tick inputs, then weight terms
+//!    read it); finally every trace decays by one step.
+//!
+//! Nothing here allocates or panics: sizes are validated in [`Plastic::new`]; out-of-range indices
+//! and missing signals read as 0.
+
+use super::{Factor, MAX_TRACES, Post, Pre, Rule, Target, Term};
+use crate::error::{ConfigError, check_len};
+use crate::num::{Fix, Frac, Rng, Weight, mul};
+use crate::projection::{SynapseHook, Synapses};
+use core::marker::PhantomData;
+
+/// What the environment, the objective and the network tell the rule this step. Missing entries
+/// (short or empty slices) read as 0.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Signals<'s> {
+    /// Presynaptic rates `x_i` ([`Pre::Rate`]).
+    pub pre_rate: &'s [Fix],
+    /// Postsynaptic rates `y_j` ([`Post::Rate`]; also what θ tracks).
+    pub post_rate: &'s [Fix],
+    /// Per-postsynaptic-neuron third factor ([`Post::Signal`]).
+    pub post_signal: &'s [Fix],
+    /// Second per-postsynaptic-neuron quantity ([`Post::Gate`]).
+    pub post_gate: &'s [Fix],
+    /// Broadcast modulator ([`Post::Modulator`]).
+    pub modulator: Fix,
+}
+
+impl Signals<'_> {
+    /// No signals: pure spike-timing rules need none.
+    pub const NONE: Signals<'static> = Signals {
+        pre_rate: &[],
+        post_rate: &[],
+        post_signal: &[],
+        post_gate: &[],
+        modulator: Fix::ZERO,
+    };
+}
+
+/// Caller storage for a rule's state.
+#[derive(Debug)]
+pub struct RuleStorage<'a> {
+    /// Presynaptic traces, trace-major: trace `k` of neuron `i` at `k·n_pre + i`
+    /// (`n_pre × pre traces` entries).
+    pub pre_traces: &'a mut [Fix],
+    /// Postsynaptic traces, trace-major (`n_post × post traces` entries).
+    pub post_traces: &'a mut [Fix],
+    /// One eligibility trace per synapse, in weight order (empty if the rule has none).
+    pub eligibility: &'a mut [Fix],
+    /// BCM thresholds, one per postsynaptic neuron (empty if the rule has none).
+    pub theta: &'a mut [Fix],
+}
+
+/// The rule's state (split from the projection so both can be borrowed in one pass).
+#[derive(Debug)]
+struct State<'a> {
+    rule: Rule,
+    pre_tr: &'a mut [Fix],
+    post_tr: &'a mut [Fix],
+    elig: &'a mut [Fix],
+    theta: &'a mut [Fix],
+    n_pre: usize,
+    n_post: usize,
+    rng: Rng,
+}
+
+/// A plastic projection: `P` (e.g. [`Dense`](crate::projection::Dense) or
+/// [`Sparse`](crate::projection::Sparse)) whose weights the rule changes online.
+#[derive(Debug)]
+pub struct Plastic<'a, W: Weight, P: Synapses<W>> {
+    /// The projection (its weights are the learned state).
+    pub proj: P,
+    st: State<'a>,
+    since_tick: u16,
+    _w: PhantomData<W>,
+}
+
+#[inline]
+fn at(xs: &[Fix], i: usize) -> Fix {
+    xs.get(i).copied().unwrap_or(Fix::ZERO)
+}
+
+impl State<'_> {
+    #[inline]
+    fn pre(&self, q: Pre, i: usize, sig: &Signals<'_>) -> Fix {
+        match q {
+            Pre::One => Fix::ONE,
+            Pre::Trace(k) => at(self.pre_tr, k as usize * self.n_pre + i),
+            Pre::Rate => at(sig.pre_rate, i),
+        }
+    }
+
+    #[inline]
+    fn post(&self, q: Post, j: usize, sig: &Signals<'_>) -> Fix {
+        match q {
+            Post::One => Fix::ONE,
+            Post::Trace(k) => at(self.post_tr, k as usize * self.n_post + j),
+            Post::Rate => at(sig.post_rate, j),
+            Post::Signal => at(sig.post_signal, j),
+            Post::Gate => at(sig.post_gate, j),
+            Post::Theta => at(self.theta, j),
+            Post::Modulator => sig.modulator,
+        }
+    }
+
+    /// `coef · pre · post₀ · post₁ · factor`, saturating; `Fix::ONE` factors cost nothing.
+    #[inline]
+    fn term(&self, t: &Term, i: usize, j: usize, k: usize, w: i32, sig: &Signals<'_>) -> Fix {
+        let mut v = t.coef;
+        if t.pre != Pre::One {
+            v = mul(v, self.pre(t.pre, i, sig));
+        }
+        for q in t.post {
+            if q != Post::One {
+                v = mul(v, self.post(q, j, sig));
+            }
+        }
+        match t.factor {
+            Factor::One => v,
+            // |w| ≤ 2^15 - 1 fits Q16.16
+            Factor::Weight => mul(v, Fix::from_bits(w << 16)),
+            Factor::Eligibility => mul(v, at(self.elig, k)),
+        }
+    }
+
+    /// Applies `terms` to synapse `(i, j, k)`: eligibility-targeted terms first, then weight terms.
+    #[inline]
+    fn apply<W: Weight>(
+        &mut self,
+        terms: Which,
+        i: usize,
+        j: usize,
+        k: usize,
+        w: &mut W,
+        sig: &Signals<'_>,
+    ) {
+        let list = match terms {
+            Which::Pre => &self.rule.on_pre,
+            Which::Post => &self.rule.on_post,
+            Which::Tick => &self.rule.tick,
+        };
+        let (mut dw, mut de) = (Fix::ZERO, Fix::ZERO);
+        for t in list {
+            let v = self.term(t, i, j, k, w.get(), sig);
+            match t.target {
+                Target::Weight => dw = dw.saturating_add(v),
+                Target::Eligibility => de = de.saturating_add(v),
+            }
+        }
+        if de != Fix::ZERO
+            && let Some(e) = self.elig.get_mut(k)
+        {
+            *e = e.saturating_add(de);
+        }
+        if dw != Fix::ZERO {
+            self.update(w, dw);
+        }
+    }
+
+    /// `w += round(Δ)` (raw steps), soft-bounded if configured, clamped to the bounds.
+    #[inline]
+    fn update<W: Weight>(&mut self, w: &mut W, delta: Fix) {
+        let r = &self.rule;
+        let cur = w.get();
+        let d = if r.soft {
+            let room = if delta > Fix::ZERO {
+                r.w_max - cur
+            } else {
+                cur - r.w_min
+            };
+            let f = (room.max(0) as u64 * r.inv_range as u64).min(u32::MAX as u64) as u32;
+            Frac(f).mul(delta)
+        } else {
+            delta
+        };
+        let step = r.rounding.shr(d.to_bits() as i64, 16, &mut self.rng);
+        let new = (cur as i64 + step).clamp(r.w_min as i64, r.w_max as i64);
+        *w = W::saturate(new as i32);
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Which {
+    Pre,
+    Post,
+    Tick,
+}
+
+/// The `on_pre` terms as a [`SynapseHook`], fused into propagation.
+struct PreHook<'r, 's, 'a> {
+    st: &'r mut State<'a>,
+    sig: &'r Signals<'s>,
+}
+
+impl<W: Weight> SynapseHook<W> for PreHook<'_, '_, '_> {
+    #[inline]
+    fn synapse(&mut self, pre: usize, post: usize, k: usize, w: &mut W) {
+        self.st.apply(Which::Pre, pre, post, k, w, self.sig);
+    }
+}
+
+impl<'a, W: Weight, P: Synapses<W>> Plastic<'a, W, P> {
+    /// A plastic projection. `rule` must have been compiled for `proj`'s scale and storage type;
+    /// `storage` must match the rule (trace counts, eligibility, θ) and the projection's sizes; a
+    /// rule that acts on postsynaptic spikes needs post→pre access (a sparse projection needs an
+    /// [`Incoming`](crate::projection::Incoming) index). `seed` drives stochastic rounding.
+    pub fn new(
+        proj: P,
+        rule: Rule,
+        storage: RuleStorage<'a>,
+        seed: u64,
+    ) -> Result<Self, ConfigError> {
+        let (n_pre, n_post) = (proj.n_pre(), proj.n_post());
+        let (tp, tq) = rule.traces();
+        check_len("presynaptic traces", tp * n_pre, storage.pre_traces.len())?;
+        check_len(
+            "postsynaptic traces",
+            tq * n_post,
+            storage.post_traces.len(),
+        )?;
+        let ne = if rule.has_eligibility() {
+            proj.n_synapses()
+        } else {
+            0
+        };
+        check_len("eligibility traces", ne, storage.eligibility.len())?;
+        check_len(
+            "BCM thresholds",
+            if rule.has_theta() { n_post } else { 0 },
+            storage.theta.len(),
+        )?;
+        if rule.acts_on_post() && !proj.has_incoming() {
+            return Err(ConfigError::Invalid {
+                what: "rule acts on postsynaptic spikes but the projection has no post->pre index",
+            });
+        }
+        storage.pre_traces.fill(Fix::ZERO);
+        storage.post_traces.fill(Fix::ZERO);
+        storage.eligibility.fill(Fix::ZERO);
+        storage.theta.fill(Fix::ZERO);
+        Ok(Plastic {
+            proj,
+            st: State {
+                rule,
+                pre_tr: storage.pre_traces,
+                post_tr: storage.post_traces,
+                elig: storage.eligibility,
+                theta: storage.theta,
+                n_pre,
+                n_post,
+                rng: Rng::stream(seed, 0x5EED_0F_7275_6C65),
+            },
+            since_tick: 0,
+            _w: PhantomData,
+        })
+    }
+
+    /// Step 1: transmits `pre_spikes` into `target` (see [`SpikeProjection::propagate`]) while
+    /// applying the `on_pre` terms to the synapses they cross.
+    pub fn propagate(&mut self, pre_spikes: &[u16], target: &mut [Fix], sig: &Signals<'_>) {
+        if self.st.rule.on_pre.is_empty() {
+            self.proj.accumulate(pre_spikes);
+        } else {
+            let mut hook = PreHook {
+                st: &mut self.st,
+                sig,
+            };
+            self.proj.accumulate_with(pre_spikes, &mut hook);
+        }
+        self.proj.deliver(target);
+    }
+
+    /// Step 3: after the postsynaptic population has stepped. `pre_spikes` are the spikes given to
+    /// [`propagate`](Self::propagate) this step, `post_spikes` the postsynaptic population's.
+    pub fn learn(&mut self, pre_spikes: &[u16], post_spikes: &[u16], sig: &Signals<'_>) {
+        let st = &mut self.st;
+        bump(&st.rule.pre_traces, st.pre_tr, st.n_pre, pre_spikes);
+        if !st.rule.on_post.is_empty() {
+            for &j in post_spikes {
+                let j = j as usize;
+                self.proj
+                    .for_each_incoming(j, |i, k, w| st.apply(Which::Post, i, j, k, w, sig));
+            }
+        }
+        bump(&st.rule.post_traces, st.post_tr, st.n_post, post_spikes);
+        if let Some(g) = st.rule.theta_gain {
+            for (j, th) in st.theta.iter_mut().enumerate() {
+                let y = at(sig.post_rate, j);
+                let y2 = mul(y, y);
+                *th = th.saturating_add(g.mul(y2.saturating_sub(*th)));
+            }
+        }
+        self.since_tick += 1;
+        if self.since_tick >= st.rule.period {
+            self.since_tick = 0;
+            let decay = st.rule.elig_decay;
+            if !st.rule.tick.is_empty() || decay.is_some() {
+                let has_tick = !st.rule.tick.is_empty();
+                self.proj.for_each(|i, j, k, w| {
+                    if let (Some(d), Some(e)) = (decay, st.elig.get_mut(k)) {
+                        *e = d.mul(*e);
+                    }
+                    if has_tick {
+                        st.apply(Which::Tick, i, j, k, w, sig);
+                    }
+                });
+            }
+        }
+        decay_all(&st.rule.pre_traces, st.pre_tr, st.n_pre);
+        decay_all(&st.rule.post_traces, st.post_tr, st.n_post);
+    }
+
+    /// The compiled rule.
+    pub fn rule(&self) -> &Rule {
+        &self.st.rule
+    }
+
+    /// Presynaptic trace `k` of every neuron.
+    pub fn pre_trace(&self, k: usize) -> &[Fix] {
+        self.st
+            .pre_tr
+            .get(k * self.st.n_pre..(k + 1) * self.st.n_pre)
+            .unwrap_or_default()
+    }
+
+    /// Postsynaptic trace `k` of every neuron.
+    pub fn post_trace(&self, k: usize) -> &[Fix] {
+        self.st
+            .post_tr
+            .get(k * self.st.n_post..(k + 1) * self.st.n_post)
+            .unwrap_or_default()
+    }
+
+    /// Eligibility traces, in weight order (empty if the rule has none).
+    pub fn eligibility(&self) -> &[Fix] {
+        self.st.elig
+    }
+
+    /// BCM thresholds (empty if the rule has none).
+    pub fn theta(&self) -> &[Fix] {
+        self.st.theta
+    }
+
+    /// The stochastic-rounding generator (its state is part of the learned state).
+    pub fn rng(&self) -> &Rng {
+        &self.st.rng
+    }
+}
+
+/// Applies spikes to trace-major traces (`MAX_TRACES` at most).
+fn bump(
+    traces: &heapless::Vec<crate::trace::Trace, MAX_TRACES>,
+    xs: &mut [Fix],
+    n: usize,
+    spikes: &[u16],
+) {
+    for (k, tr) in traces.iter().enumerate() {
+        let Some(x) = xs.get_mut(k * n..(k + 1) * n) else {
+            continue;
+        };
+        for &s in spikes {
+            if let Some(v) = x.get_mut(s as usize) {
+                *v = tr.bumped(*v);
+            }
+        }
+    }
+}
+
+/// Decays trace-major traces by one step.
+fn decay_all(traces: &heapless::Vec<crate::trace::Trace, MAX_TRACES>, xs: &mut [Fix], n: usize) {
+    for (k, tr) in traces.iter().enumerate() {
+        if let Some(x) = xs.get_mut(k * n..(k + 1) * n) {
+            tr.decay_all(x);
+        }
+    }
+}
