@@ -259,7 +259,7 @@ impl<'a, W: Weight, P: Synapses<W>> Plastic<'a, W, P> {
                 theta: storage.theta,
                 n_pre,
                 n_post,
-                rng: Rng::stream(seed, 0x5EED_0F_7275_6C65),
+                rng: Rng::stream(seed, 0x005E_ED0F_7275_6C65),
             },
             since_tick: 0,
             _w: PhantomData,
