@@ -215,7 +215,7 @@ impl<'a> Sparsity<'a> {
     ) -> Result<Self, ConfigError> {
         let n = neuron_count("sparsity neurons", activity.len())?;
         check_len("sparsity errors", activity.len(), errors.len())?;
-        if !(p.target >= 0.0) {
+        if p.target.is_nan() || p.target < 0.0 {
             return Err(ConfigError::OutOfRange {
                 what: "sparsity target (must be ≥ 0)",
                 value: p.target,
@@ -328,11 +328,11 @@ pub struct VarianceParams {
 /// m_j   ← m_j + α·(y_j² − m_j)           (running second moment E[y_j²])
 /// average = (1/N) Σ_j m_j
 /// ```
-/// For zero-mean outputs (Oja's setting: centred inputs, y = w·x) E[y²] *is* the variance; otherwise
-/// it is the second moment (variance + mean²), which is what BCM's θ = E[y²] needs.
+/// For zero-mean outputs (Oja's setting: centred inputs, y = w·x) E\[y²\] *is* the variance; otherwise
+/// it is the second moment (variance + mean²), which is what BCM's θ = E\[y²\] needs.
 /// - **Value**: L; **average**: the mean of the m_j. **Direction**: maximised (Oja's rule finds the
 ///   unit-norm weight vector of maximum output variance, the first principal component).
-/// - **Signal**: [`Signal::PerNeuron`]`(m)` — BCM's sliding threshold θ_j = E[y_j²].
+/// - **Signal**: [`Signal::PerNeuron`]`(m)` — BCM's sliding threshold θ_j = E\[y_j²\].
 ///
 /// Fixed point: y_j² is rounded to nearest [`Fix`] and saturates at `Fix::MAX` for `|y_j| ≥ 181`;
 /// m_j lives in the caller's `moments` storage with the dead band `|y² − m| < 0.5 LSB / α` (0.0038
@@ -378,7 +378,7 @@ impl<'a> Variance<'a> {
         self.value
     }
 
-    /// The running second moments E[y_j²].
+    /// The running second moments E\[y_j²\].
     #[inline]
     pub fn moments(&self) -> &[Fix] {
         self.moments

@@ -17,7 +17,7 @@
 //! | [`Reconstruction`] | `squared.rs` | mean (x − x̂)² (input units²) | minimised | per input r = x − x̂ | Oja subspace / autoencoder rules |
 //! | [`RateTarget`] | `activity.rs` | mean (r − r*)² (Hz²) | minimised | per neuron r* − r (Hz) | synaptic scaling, intrinsic plasticity |
 //! | [`Sparsity`] | `activity.rs` | mean \|y\| or fraction active | minimised | per neuron ā − p | Földiák-style threshold adaptation |
-//! | [`Variance`] | `activity.rs` | mean y² (output units²) | maximised | per neuron E[y²] | Oja (ascends it), BCM (θ = E[y²]) |
+//! | [`Variance`] | `activity.rs` | mean y² (output units²) | maximised | per neuron E\[y²\] | Oja (ascends it), BCM (θ = E\[y²\]) |
 //!
 //! All of them implement [`Objective`], so a logger or the agent can treat them alike: [`Objective::value`],
 //! [`Objective::average`], [`Objective::signal`] and the associated [`Objective::DIRECTION`].
@@ -27,10 +27,13 @@
 //! outputs and a target) into a signal; [`Brain::modulate`](crate::agent::Brain::modulate) and the
 //! rules read the signal. [`RewardPrediction::modulation`] builds the
 //! [`Modulation`](crate::agent::Modulation) the agent hands to the brain, with the reward-prediction
-//! error as the third factor.
+//! error as the third factor. Inside the brain, [`Signal::route`] places an objective's signal in the
+//! rules' [`Signals`]: a global signal as the broadcast modulator, a per-neuron
+//! one as the post-synaptic signal. The sign conventions match the rule presets: PES and e-prop
+//! descend with `−e`, e = y − y*; synaptic scaling grows weights with `r* − r`.
 //!
 //! ## Numbers
-//! Values, signals and per-neuron states are [`Fix`] (Q16.16). Averaging gains are [`Frac`]
+//! Values, signals and per-neuron states are [`Fix`] (Q16.16). Averaging gains are [`Frac`](crate::num::Frac)
 //! (Q0.32). Every difference saturates; every square is computed exactly in 64 bits (a square of a
 //! [`Fix`] has 32 fractional bits and at most 62 integer-and-fraction bits) and summed with saturation,
 //! so a mean of squares is exact up to one final rounding to nearest and saturates at `Fix::MAX`
@@ -43,8 +46,9 @@
 //! Per-neuron objectives borrow their storage from the caller (like [`Population`](crate::neuron::Population))
 //! and refuse, at construction, empty storage, storage of different lengths and more than
 //! [`MAX_NEURONS`](crate::neuron::MAX_NEURONS) neurons. The slices passed to `update` should have the
-//! configured length N; if one is shorter, the missing entries count as zero error (their signal is
-//! set to zero) and the mean is still taken over N, so the step path stays total.
+//! configured length N; so that the step path stays total, extra entries are ignored and missing ones
+//! read as 0 (a squared-error objective writes a zero error for them), and means are still taken
+//! over N.
 
 mod activity;
 mod average;
@@ -59,6 +63,7 @@ pub use reward::{Neuromodulator, NeuromodulatorParams, RewardPrediction, RewardP
 pub use squared::{MeanSquaredError, MeanSquaredErrorParams, Reconstruction, ReconstructionParams};
 
 use crate::num::Fix;
+use crate::rule::Signals;
 
 /// Whether an objective is meant to go down or up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +104,24 @@ impl<'a> Signal<'a> {
         match *self {
             Signal::Global(x) => x,
             Signal::PerNeuron(xs) => xs.get(j).copied().unwrap_or(Fix::ZERO),
+        }
+    }
+
+    /// Puts the signal where a rule reads it: a global value becomes the broadcast
+    /// [`Signals::modulator`] ([`Post::Modulator`](crate::rule::Post::Modulator)), a per-neuron one
+    /// the [`Signals::post_signal`] ([`Post::Signal`](crate::rule::Post::Signal)); the other fields
+    /// of `signals` are kept.
+    #[inline]
+    pub fn route(self, signals: Signals<'a>) -> Signals<'a> {
+        match self {
+            Signal::Global(m) => Signals {
+                modulator: m,
+                ..signals
+            },
+            Signal::PerNeuron(e) => Signals {
+                post_signal: e,
+                ..signals
+            },
         }
     }
 }
@@ -154,5 +177,73 @@ mod tests {
         assert!(neuron_count("n", 0).is_err());
         assert!(neuron_count("n", 65_536).is_err());
         assert_eq!(neuron_count("n", 3).unwrap().get(), 3);
+        let e = [a, b];
+        let s = Signal::PerNeuron(&e).route(Signals::NONE);
+        assert_eq!((s.post_signal, s.modulator), (&e[..], Fix::ZERO));
+        let s = Signal::Global(b).route(s);
+        assert_eq!((s.post_signal, s.modulator), (&e[..], b));
+    }
+
+    /// End to end: the mean-squared-error objective's per-neuron error, routed to the PES preset,
+    /// makes the objective fall (signs agree: a flipped error would make it grow).
+    #[test]
+    fn mse_signal_drives_pes_downhill() {
+        use crate::num::{Rng, Scale};
+        use crate::projection::Dense;
+        use crate::rule::{Plastic, Pre, Rule, RuleParams, RuleStorage, WeightFormat};
+
+        let fmt = WeightFormat::new(16, -1.0, 1.0);
+        let scale: Scale = fmt.scale().unwrap();
+        let rule =
+            Rule::new::<i16>(&RuleParams::pes(0.05, Pre::Rate, None), &fmt, scale, 1.0).unwrap();
+        let (mut w, mut acc) = ([0i16; 3], [0i32; 1]);
+        let proj = Dense::new(3, 1, &mut w, &mut acc, scale).unwrap();
+        let storage = RuleStorage {
+            pre_traces: &mut [],
+            post_traces: &mut [],
+            eligibility: &mut [],
+            theta: &mut [],
+        };
+        let mut pes = Plastic::new(proj, rule, storage, 1).unwrap();
+        let mut errors = [Fix::ZERO; 1];
+        let p = MeanSquaredErrorParams {
+            average: Averaging::TimeConstant { tau_ms: 50.0 },
+        };
+        let mut mse = MeanSquaredError::new(p, 1.0, &mut errors).unwrap();
+        let w_star = [0.5, -0.3, 0.2];
+        let mut rng = Rng::new(12);
+        // Before learning (w = 0) the expected MSE is Σw*²/12 + (Σw*/2)² = 0.0717; measure the first
+        // 10 steps, when the weights have barely moved.
+        let mut start = 0.0;
+        for step in 0..3000 {
+            let x = [rng.uniform(), rng.uniform(), rng.uniform()];
+            let y: f64 = pes
+                .proj
+                .weights()
+                .iter()
+                .zip(&x)
+                .map(|(&wi, xi)| scale.to_f32(wi as i32) as f64 * xi.to_num::<f64>())
+                .sum();
+            let t: f64 = w_star
+                .iter()
+                .zip(&x)
+                .map(|(wi, xi)| wi * xi.to_num::<f64>())
+                .sum();
+            mse.update(&[Fix::from_num(y)], &[Fix::from_num(t)]);
+            if step < 10 {
+                start += mse.value().to_num::<f64>() / 10.0;
+            }
+            let sig = mse.signal().route(Signals {
+                pre_rate: &x,
+                ..Signals::NONE
+            });
+            pes.learn(&[], &[], &sig);
+        }
+        let end = mse.average().to_num::<f64>();
+        assert!(start > 0.03, "{start}");
+        assert!(end < start / 100.0, "MSE {start} -> {end}");
+        for (&wi, ws) in pes.proj.weights().iter().zip(w_star) {
+            assert!((scale.to_f32(wi as i32) as f64 - ws).abs() < 0.02);
+        }
     }
 }

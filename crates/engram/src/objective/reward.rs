@@ -26,7 +26,7 @@ pub struct RewardPredictionParams {
 /// - **Value**: the reward r of the last update; **average**: the baseline b, i.e. the running mean
 ///   reward — the learning curve to log. **Direction**: maximised.
 /// - **Signal**: [`Signal::Global`]`(δ)`. δ > 0 when the reward beats expectation, δ < 0 when it falls
-///   short, and E[δ] → 0 once b has converged on a stationary reward stream: rules that multiply an
+///   short, and E\[δ\] → 0 once b has converged on a stationary reward stream: rules that multiply an
 ///   eligibility trace by δ (reward-modulated STDP in the Frémaux & Gerstner 2016 form, any
 ///   three-factor rule) then follow the covariance of reward and activity rather than the reward
 ///   itself. Feed δ (or a gain times δ) to a [`Neuromodulator`] for a slow dopamine-like signal.
