@@ -16,6 +16,7 @@
 //! | [`objective`] | objective functions: a value to log and the signal the rules read — reward-prediction error, a dopamine-like [`objective::Neuromodulator`], squared and reconstruction errors, rate target, sparsity, variance |
 //! | [`env`](mod@env) | the [`env::Environment`] trait, encoders (Poisson rate, population coding) and decoders (rate, winner-take-all) |
 //! | [`agent`] | the closed loop observe → encode → step → decode → act at a fixed time step |
+//! | [`hash`] | [`hash::Fnv64`] and [`hash::StateHash`]: a target-independent fingerprint of the complete state (host ↔ chip bit-exactness checks) |
 //! | [`error`] | [`ConfigError`]: every constructor validates once; the step path then has no error cases |
 //!
 //! ## Contracts
@@ -40,6 +41,7 @@
 pub mod agent;
 pub mod env;
 pub mod error;
+pub mod hash;
 pub mod neuron;
 pub mod num;
 pub mod objective;

@@ -299,6 +299,13 @@ impl<'a, W: Weight> Sparse<'a, W> {
         self.scale
     }
 
+    /// The `i32` accumulators (raw weight sums awaiting `deliver`; all zero between steps), for
+    /// hashing and inspection.
+    #[inline]
+    pub fn accumulators(&self) -> &[i32] {
+        self.acc
+    }
+
     /// [`SpikeProjection::accumulate`] with a per-synapse hook fused into the loop (see
     /// [`SynapseHook`]); `accumulate` is this with [`Static`].
     #[inline]
