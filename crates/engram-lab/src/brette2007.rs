@@ -18,6 +18,8 @@
 //!
 //! Weights are constant; each projection stores `i8` raw weights of 64 steps, so its scale is w/64.
 
+use crate::Simulation;
+use engram::hash::StateHash;
 use engram::neuron::{Lif, LifParams, LifState, Population};
 use engram::num::{Fix, Frac, Rng, Scale, fix_from_f32, fix_to_f32, mul};
 use engram::projection::{Csr, Sparse, SpikeProjection, fixed_probability};
@@ -250,6 +252,46 @@ impl<'a> Network<'a> {
     pub fn synapses(&self) -> usize {
         self.ee.nnz() + self.ei.nnz() + self.ie.nnz() + self.ii.nnz()
     }
+
+    /// The hash of the complete state (see [`Simulation::state_hash`]).
+    pub fn state_hash(&self) -> u64 {
+        Simulation::state_hash(self)
+    }
+}
+
+impl Simulation for Network<'_> {
+    fn step(&mut self) {
+        Network::step(self);
+    }
+
+    fn steps(&self) -> u64 {
+        self.t
+    }
+
+    fn spike_count(&self) -> usize {
+        self.e.spikes.len() + self.i.spikes.len()
+    }
+
+    /// Parts: per population (`e.*`, `i.*`) the neuron states (v, g_exc, g_inh, refractory), the
+    /// pending inputs and the last step's spikes; per projection (`ee`, `ei`, `ie`, `ii`) the topology,
+    /// weights and accumulators; `t`. (No RNG is used after construction.)
+    fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64)) {
+        let pops = [
+            (&self.e, ["e.neurons", "e.exc", "e.inh", "e.spikes"]),
+            (&self.i, ["i.neurons", "i.exc", "i.inh", "i.spikes"]),
+        ];
+        for (p, [neurons, exc, inh, spikes]) in pops {
+            visit(neurons, (*p.state).state_hash());
+            visit(exc, (*p.exc).state_hash());
+            visit(inh, (*p.inh).state_hash());
+            visit(spikes, p.spikes.as_slice().state_hash());
+        }
+        visit("ee", self.ee.state_hash());
+        visit("ei", self.ei.state_hash());
+        visit("ie", self.ie.state_hash());
+        visit("ii", self.ii.state_hash());
+        visit("t", self.t.state_hash());
+    }
 }
 
 /// Heap-owned storage for the host.
@@ -316,5 +358,36 @@ impl Buffers {
             ie: syn(ie),
             ii: syn(ii),
         }
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_hash_is_reproducible_and_sensitive() {
+        let cfg = Config {
+            n_exc: 160,
+            n_inh: 40,
+            ..Config::published(Variant::Cuba)
+        };
+        let run = |cfg: &Config, steps: u64| {
+            let mut buf = Buffers::new(cfg);
+            let mut net = Network::new(cfg, buf.storage()).unwrap();
+            for _ in 0..steps {
+                net.step();
+            }
+            net.state_hash()
+        };
+        let h = run(&cfg, 30);
+        assert_eq!(h, run(&cfg, 30));
+        assert_ne!(h, run(&cfg, 31));
+        assert_ne!(h, run(&Config { seed: 2, ..cfg }, 30));
+        let coba = Config {
+            variant: Variant::Coba,
+            ..cfg
+        };
+        assert_ne!(h, run(&coba, 30));
     }
 }

@@ -5,6 +5,10 @@
 //! `static` arrays) and steps without allocating. With the `std` feature each also offers `Buffers`,
 //! heap storage sized at run time for the host.
 //!
+//! Every experiment's `Network` implements [`Simulation`]: step it, count its spikes, hash its complete
+//! state. That one trait is all the `engram` command's `--hash` mode and the emulated-Cortex-M firmware
+//! (`boards/qemu-mps2-an386`) need, so a new experiment is checked host ↔ chip by implementing it.
+//!
 //! | experiment | module | what it reproduces |
 //! | --- | --- | --- |
 //! | `izhikevich2003` | [`izhikevich2003`] | Izhikevich (2003): 1000 spiking neurons, irregular firing with alpha/gamma rhythms |
@@ -15,3 +19,33 @@
 
 pub mod brette2007;
 pub mod izhikevich2003;
+
+use engram::hash::Fnv64;
+
+/// A running experiment as the host's hash mode and the firmware drive it: step, count, hash.
+///
+/// The state hash is the bit-exactness contract between the host and a chip: after the same number of
+/// steps from the same seed both must report the same [`Simulation::state_hash`]. The parts let a
+/// mismatch be traced to the variable that diverged first.
+pub trait Simulation {
+    /// Advances one time step.
+    fn step(&mut self);
+
+    /// Steps taken since construction.
+    fn steps(&self) -> u64;
+
+    /// Spikes emitted in the last step, all populations together.
+    fn spike_count(&self) -> usize;
+
+    /// Visits, in a fixed order, a name and an [`engram::hash::StateHash`] hash for each part of the
+    /// complete state (neuron states, inputs, spike lists, weights, accumulators, RNG, step counter).
+    fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64));
+
+    /// The hash of the complete state: FNV-1a over the part hashes in order (the same value as
+    /// [`engram::hash::combine`] of the parts).
+    fn state_hash(&self) -> u64 {
+        let mut h = Fnv64::new();
+        self.hash_parts(&mut |_, p| h.write_u64(p));
+        h.finish()
+    }
+}
