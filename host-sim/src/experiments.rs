@@ -1,7 +1,7 @@
 //! The experiments the `engram` command can run, and how each is run on the host.
 
 use crate::analysis::Raster;
-use engram_lab::{brette2007, izhikevich2003};
+use engram_lab::{Simulation, brette2007, izhikevich2003};
 use std::time::{Duration, Instant};
 
 /// A named experiment.
@@ -77,6 +77,14 @@ impl Experiment {
         }
     }
 
+    /// The time step (ms).
+    pub fn dt_ms(self) -> f64 {
+        match self {
+            Experiment::Izhikevich2003 => dt_of(izhikevich2003::DT_MS),
+            Experiment::BretteCuba | Experiment::BretteCoba => dt_of(brette2007::DT_MS),
+        }
+    }
+
     /// Default simulated duration (ms).
     pub fn default_duration_ms(self) -> f64 {
         match self {
@@ -114,17 +122,95 @@ pub fn run(exp: Experiment, seed: u64, duration_ms: f64) -> Result<RunResult, en
             run_izhikevich2003(&cfg, duration_ms)
         }
         Experiment::BretteCuba | Experiment::BretteCoba => {
-            let variant = if exp == Experiment::BretteCuba {
-                brette2007::Variant::Cuba
-            } else {
-                brette2007::Variant::Coba
-            };
             let cfg = brette2007::Config {
                 seed,
-                ..brette2007::Config::published(variant)
+                ..brette2007::Config::published(brette_variant(exp))
             };
             run_brette2007(&cfg, duration_ms)
         }
+    }
+}
+
+/// The outcome of a hash run: what the firmware reports for the same experiment, steps and seed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashReport {
+    /// Steps simulated.
+    pub steps: u64,
+    /// Spikes emitted over the run, all populations.
+    pub spikes: u64,
+    /// [`Simulation::state_hash`] after the last step.
+    pub hash: u64,
+    /// The named part hashes that make up `hash`.
+    pub parts: Vec<(&'static str, u64)>,
+}
+
+/// Runs `exp` for `steps` steps from `seed` and hashes its complete state (bit-exactness check against
+/// a board). `neurons` scales the network to that many neurons (80 % excitatory), as the small-RAM
+/// firmware builds do; `None` is the published size. `on_step` sees the network after every step
+/// (for `--hash-trace`).
+pub fn hash_run(
+    exp: Experiment,
+    seed: u64,
+    steps: u64,
+    neurons: Option<usize>,
+    on_step: &mut dyn FnMut(&dyn Simulation),
+) -> Result<HashReport, engram::ConfigError> {
+    match exp {
+        Experiment::Izhikevich2003 => {
+            let cfg = match neurons {
+                Some(n) => izhikevich2003::Config::with_neurons(n, seed),
+                None => izhikevich2003::Config {
+                    seed,
+                    ..Default::default()
+                },
+            };
+            let mut buf = izhikevich2003::Buffers::new(&cfg);
+            let mut net = izhikevich2003::Network::new(&cfg, buf.storage())?;
+            Ok(drive(&mut net, steps, on_step))
+        }
+        Experiment::BretteCuba | Experiment::BretteCoba => {
+            let mut cfg = brette2007::Config {
+                seed,
+                ..brette2007::Config::published(brette_variant(exp))
+            };
+            if let Some(n) = neurons {
+                cfg.n_exc = n * 4 / 5;
+                cfg.n_inh = n - cfg.n_exc;
+            }
+            let mut buf = brette2007::Buffers::new(&cfg);
+            let mut net = brette2007::Network::new(&cfg, buf.storage())?;
+            Ok(drive(&mut net, steps, on_step))
+        }
+    }
+}
+
+fn brette_variant(exp: Experiment) -> brette2007::Variant {
+    if exp == Experiment::BretteCoba {
+        brette2007::Variant::Coba
+    } else {
+        brette2007::Variant::Cuba
+    }
+}
+
+/// Steps any [`Simulation`] and reports its hash (the same loop as the firmware's).
+fn drive(
+    sim: &mut dyn Simulation,
+    steps: u64,
+    on_step: &mut dyn FnMut(&dyn Simulation),
+) -> HashReport {
+    let mut spikes = 0u64;
+    for _ in 0..steps {
+        sim.step();
+        spikes += sim.spike_count() as u64;
+        on_step(sim);
+    }
+    let mut parts = vec![];
+    sim.hash_parts(&mut |n, h| parts.push((n, h)));
+    HashReport {
+        steps: sim.steps(),
+        spikes,
+        hash: sim.state_hash(),
+        parts,
     }
 }
 

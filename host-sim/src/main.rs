@@ -27,8 +27,24 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Biological time to simulate, in ms (default: the experiment's own).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "steps")]
         duration: Option<f64>,
+        /// Number of time steps to simulate (instead of --duration).
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Print the hash of the complete state after the run (machine-readable `hash 0x…` line,
+        /// preceded by `steps`, `spikes` and one `part <name> 0x…` line per part), instead of the
+        /// summary: the value the emulated-Cortex-M firmware must reproduce.
+        #[arg(long)]
+        hash: bool,
+        /// Like --hash, and print `trace <step> 0x<hash> <part>=0x<hash>…` after every step, to find
+        /// where two runs diverge.
+        #[arg(long)]
+        hash_trace: bool,
+        /// Scale the network to this many neurons (80 % excitatory), as the small-RAM firmware builds
+        /// do (default: the published size). Used with --hash.
+        #[arg(long)]
+        neurons: Option<usize>,
     },
 }
 
@@ -44,8 +60,26 @@ fn main() -> ExitCode {
             experiment,
             seed,
             duration,
+            steps,
+            hash,
+            hash_trace,
+            neurons,
         } => {
-            let duration = duration.unwrap_or(experiment.default_duration_ms());
+            if hash || hash_trace {
+                let steps = steps.unwrap_or_else(|| {
+                    let ms = duration.unwrap_or(experiment.default_duration_ms());
+                    (ms / experiment.dt_ms()).round() as u64
+                });
+                return run_hash(experiment, seed, steps, neurons, hash_trace);
+            }
+            if neurons.is_some() {
+                eprintln!("error: --neurons is only supported with --hash / --hash-trace");
+                return ExitCode::from(2);
+            }
+            let duration = match steps {
+                Some(n) => n as f64 * experiment.dt_ms(),
+                None => duration.unwrap_or(experiment.default_duration_ms()),
+            };
             println!(
                 "engram run {} (seed {seed}, {duration} ms)",
                 experiment.name()
@@ -63,6 +97,40 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `--hash` / `--hash-trace`: run and print the state hash (and per-step hashes).
+fn run_hash(
+    exp: Experiment,
+    seed: u64,
+    steps: u64,
+    neurons: Option<usize>,
+    trace: bool,
+) -> ExitCode {
+    let mut on_step = |sim: &dyn engram_lab::Simulation| {
+        if trace {
+            let mut line = format!("trace {} {:#018x}", sim.steps(), sim.state_hash());
+            sim.hash_parts(&mut |n, h| line.push_str(&format!(" {n}={h:#018x}")));
+            println!("{line}");
+        }
+    };
+    match experiments::hash_run(exp, seed, steps, neurons, &mut on_step) {
+        Ok(r) => {
+            println!("experiment {}", exp.name());
+            println!("seed {seed}");
+            println!("steps {}", r.steps);
+            println!("spikes {}", r.spikes);
+            for (n, h) in &r.parts {
+                println!("part {n} {h:#018x}");
+            }
+            println!("hash {:#018x}", r.hash);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
 }
