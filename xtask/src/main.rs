@@ -2,14 +2,24 @@
 //!
 //! | command | what it runs |
 //! | --- | --- |
-//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, host tests, and a `no_std` build of the core for every embedded target |
+//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `qemu` and `size` (below), and the host tests (last, so their tally closes the log) |
 //! | `cargo xtask test` | the host tests only (`cargo test --workspace`) |
 //! | `cargo xtask targets` | the `no_std` builds of the core only |
 //! | `cargo xtask bench` | the criterion benchmarks of the core |
+//! | `cargo xtask qemu [--bless]` | the firmware of `boards/qemu-mps2-an386` under QEMU (Cortex-M4F and Cortex-M0): failure paths, host ↔ firmware state-hash equality, instruction counts against `budget.toml` (`--bless` rewrites it) — see `qemu.rs` |
+//! | `cargo xtask size` | flash and static RAM of every firmware program, from the ELF |
+//! | `cargo xtask qemu-run <machine> <elf> [args]` | one firmware run under QEMU (timeout, decoded defmt) |
+//! | `cargo xtask defmt-decode <elf>` | decodes a defmt stream on stdin (the board runner's fallback when `defmt-print` is absent) |
 //!
 //! Each step prints what it runs; the first failure stops the run with a non-zero exit code.
-//! Written with `std::process::Command` alone: a task runner needs no dependencies.
+//! Processes are run with `std::process::Command`; the only dependencies are for reading the firmware:
+//! `defmt-decoder` (its log stream), `object` (its ELF) and `toml` (the instruction budget).
 
+mod defmt;
+mod qemu;
+mod size;
+
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// Embedded targets the core must build for (no_std, no alloc). Kept in sync with rust-toolchain.toml.
@@ -30,8 +40,17 @@ fn main() -> ExitCode {
         "test" => test(),
         "targets" => targets(),
         "bench" => run("cargo", &["bench", "-p", "engram"], &[]),
+        "qemu" => qemu::qemu(&root(), args.iter().any(|a| a == "--bless")),
+        "size" => size::size(&root()),
+        "qemu-run" => qemu::qemu_run(&args[1..]),
+        "defmt-decode" => match args.get(1) {
+            Some(elf) => defmt::decode_stdin(Path::new(elf)),
+            None => Err("usage: cargo xtask defmt-decode <elf> < stream".into()),
+        },
         _ => {
-            eprintln!("usage: cargo xtask <ci|test|targets|bench>");
+            eprintln!(
+                "usage: cargo xtask <ci|test|targets|bench|qemu [--bless]|size|qemu-run|defmt-decode>"
+            );
             return if task == "help" {
                 ExitCode::SUCCESS
             } else {
@@ -68,8 +87,16 @@ fn ci() -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     targets()?;
+    qemu::qemu(&root(), false)?;
+    size::size(&root())?;
     // The host tests run last so that their tally is the run's closing line.
     test()
+}
+
+/// The host workspace root (xtask's parent directory).
+fn root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
 /// Runs the host tests, echoing cargo's output, and closes with one tally over every test binary
@@ -140,8 +167,14 @@ fn targets() -> Result<(), String> {
 }
 
 fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
-    println!("\n$ {program} {}", args.join(" "));
+    run_in(&root(), program, args, env)
+}
+
+/// Runs `program args` in `dir` with extra environment `env`; fails on a non-zero exit.
+fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    println!("\n$ (cd {}) {program} {}", dir.display(), args.join(" "));
     let status = Command::new(program)
+        .current_dir(dir)
         .args(args)
         .envs(env.iter().copied())
         .status()

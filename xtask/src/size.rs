@@ -1,0 +1,103 @@
+//! `cargo xtask size`: flash and static RAM of every firmware program, read from its ELF.
+//!
+//! - **flash** = the load image: `.vector_table`, `.text`, `.rodata` and the initial values of `.data`
+//!   (every allocated section that is not `NOBITS` and lies in the flash region).
+//! - **static RAM** = `.data` + `.bss` + `.uninit` (allocated sections in RAM). The firmware has no
+//!   heap, so this is all the RAM it uses besides the stack, which grows down from the top of RAM
+//!   into whatever is left.
+//! - **engram code** = the sizes of the function symbols whose (mangled) path is in `engram` or
+//!   `engram_lab`. With fat LTO most of the core is inlined into the programs' `main`, so this is a
+//!   lower bound of the core's share, not an exact split.
+
+use crate::qemu::{Machine, PROGRAMS};
+use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SectionKind, SymbolKind};
+use std::path::Path;
+
+/// Sizes of one program.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Footprint {
+    /// Bytes in flash.
+    pub flash: u64,
+    /// Bytes of static RAM.
+    pub ram: u64,
+    /// Bytes of function symbols from `engram` / `engram_lab`.
+    pub engram_text: u64,
+    /// Bytes of all function symbols.
+    pub text: u64,
+}
+
+/// RAM region start on both machines.
+const RAM_START: u64 = 0x2000_0000;
+
+/// Reads the footprint of an ELF.
+pub fn footprint(elf: &Path) -> Result<Footprint, String> {
+    let data = std::fs::read(elf).map_err(|e| format!("cannot read {}: {e}", elf.display()))?;
+    let file = object::File::parse(&*data).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let mut f = Footprint::default();
+    for s in file.sections() {
+        let alloc = match s.flags() {
+            SectionFlags::Elf { sh_flags } => sh_flags & u64::from(object::elf::SHF_ALLOC) != 0,
+            _ => false,
+        };
+        if !alloc || s.size() == 0 {
+            continue;
+        }
+        let in_ram = s.address() >= RAM_START;
+        let nobits = matches!(
+            s.kind(),
+            SectionKind::UninitializedData | SectionKind::UninitializedTls
+        );
+        if in_ram {
+            f.ram += s.size();
+            if !nobits {
+                f.flash += s.size(); // .data's initial values are stored in flash
+            }
+        } else if !nobits {
+            f.flash += s.size();
+        }
+    }
+    for sym in file.symbols() {
+        if sym.kind() != SymbolKind::Text {
+            continue;
+        }
+        f.text += sym.size();
+        let name = sym.name().unwrap_or("");
+        if name.starts_with("_ZN6engram") || name.starts_with("_ZN10engram_lab") {
+            f.engram_text += sym.size();
+        }
+    }
+    Ok(f)
+}
+
+/// `cargo xtask size`: builds the firmware and prints a table of footprints.
+pub fn size(root: &Path) -> Result<(), String> {
+    crate::qemu::build_firmware(root)?;
+    println!("\n{}", table(root)?);
+    Ok(())
+}
+
+/// The footprint table (Markdown) of every program on every machine.
+pub fn table(root: &Path) -> Result<String, String> {
+    let mut out = String::from(
+        "| machine | program | flash (bytes) | static RAM (bytes) | functions from engram / engram-lab (bytes, not inlined) |\n\
+         | --- | --- | ---: | ---: | ---: |\n",
+    );
+    for m in Machine::ALL {
+        for p in PROGRAMS {
+            let elf = m.elf(root, p);
+            if !elf.exists() {
+                continue;
+            }
+            let f = footprint(&elf)?;
+            out.push_str(&format!(
+                "| {} | {p} | {} | {} | {} of {} |\n",
+                m.name(),
+                f.flash,
+                f.ram,
+                f.engram_text,
+                f.text
+            ));
+        }
+    }
+    Ok(out)
+}
