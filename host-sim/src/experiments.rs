@@ -140,6 +140,8 @@ pub struct HashReport {
     pub spikes: u64,
     /// [`Simulation::state_hash`] after the last step.
     pub hash: u64,
+    /// [`engram_lab::History`] of every step's spikes.
+    pub history: u64,
     /// The named part hashes that make up `hash`.
     pub parts: Vec<(&'static str, u64)>,
 }
@@ -199,9 +201,11 @@ fn drive(
     on_step: &mut dyn FnMut(&dyn Simulation),
 ) -> HashReport {
     let mut spikes = 0u64;
+    let mut history = engram_lab::History::new();
     for _ in 0..steps {
         sim.step();
         spikes += sim.spike_count() as u64;
+        history.record(sim);
         on_step(sim);
     }
     let mut parts = vec![];
@@ -210,6 +214,7 @@ fn drive(
         steps: sim.steps(),
         spikes,
         hash: sim.state_hash(),
+        history: history.finish(),
         parts,
     }
 }

@@ -33,8 +33,9 @@ enum Command {
         #[arg(long)]
         steps: Option<u64>,
         /// Print the hash of the complete state after the run (machine-readable `hash 0x…` line,
-        /// preceded by `steps`, `spikes` and one `part <name> 0x…` line per part), instead of the
-        /// summary: the value the emulated-Cortex-M firmware must reproduce.
+        /// preceded by `steps`, `spikes`, one `part <name> 0x…` line per part and `history 0x…`, the
+        /// chained hash of every step's spikes), instead of the summary: the values the
+        /// emulated-Cortex-M firmware must reproduce.
         #[arg(long)]
         hash: bool,
         /// Like --hash, and print `trace <step> 0x<hash> <part>=0x<hash>…` after every step, to find
@@ -125,6 +126,7 @@ fn run_hash(
             for (n, h) in &r.parts {
                 println!("part {n} {h:#018x}");
             }
+            println!("history {:#018x}", r.history);
             println!("hash {:#018x}", r.hash);
             ExitCode::SUCCESS
         }

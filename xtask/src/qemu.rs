@@ -241,6 +241,7 @@ pub fn build_firmware(root: &Path) -> Result<(), String> {
 struct Outcome {
     steps: String,
     spikes: String,
+    history: String,
     hash: String,
     parts: Vec<(String, String)>,
 }
@@ -261,6 +262,7 @@ fn outcome<'a>(lines: impl Iterator<Item = &'a str> + Clone) -> Option<Outcome> 
     Some(Outcome {
         steps: get("steps")?,
         spikes: get("spikes")?,
+        history: get("history")?,
         hash: get("hash")?,
         parts,
     })
@@ -317,13 +319,16 @@ fn firmware_outcome(root: &Path, c: &Check, steps: u64) -> Result<(Outcome, Run)
     Ok((o, r))
 }
 
-/// After a mismatch at `steps`: the first step whose state hash differs (bisection: equal states stay
-/// equal, a diverged state stays diverged), and the parts that differ there.
+/// After a mismatch at `steps`: the first step at which the two runs differ, and the parts that differ
+/// there. Bisection over the step count with "the spike history or the state differs" as the test:
+/// the history, once different, stays different, so the search finds the first step with different
+/// spikes; a state difference that never changed a spike and later washed out can be missed (the
+/// search then reports the earliest differing step it saw).
 fn first_divergence(root: &Path, c: &Check, steps: u64) -> Result<String, String> {
     let differ = |k: u64| -> Result<(bool, Outcome, Outcome), String> {
         let h = host_outcome(root, c, k)?;
         let (f, _) = firmware_outcome(root, c, k)?;
-        Ok((h.hash != f.hash, h, f))
+        Ok((h.hash != f.hash || h.history != f.history, h, f))
     };
     let (at_zero, h0, f0) = differ(0)?;
     let (step, h, f) = if at_zero {
@@ -345,13 +350,20 @@ fn first_divergence(root: &Path, c: &Check, steps: u64) -> Result<String, String
         "the states differ before the first step (construction)".to_string()
     } else {
         format!(
-            "first diverging step: {step} (the states agree after {})",
+            "first diverging step: {step} (the runs agree after {} steps)",
             step - 1
         )
     };
-    for ((n, hh), (_, fh)) in h.parts.iter().zip(&f.parts) {
+    let mut rows: Vec<(&str, &str, &str)> = h
+        .parts
+        .iter()
+        .zip(&f.parts)
+        .map(|((n, hh), (_, fh))| (n.as_str(), hh.as_str(), fh.as_str()))
+        .collect();
+    rows.push(("(spike history)", &h.history, &f.history));
+    for (n, hh, fh) in rows {
         if hh != fh {
-            write!(msg, "\n  part {n:<14} host {hh}  firmware {fh}").unwrap();
+            write!(msg, "\n  part {n:<16} host {hh}  firmware {fh}").unwrap();
         }
     }
     Ok(msg)
@@ -501,9 +513,9 @@ pub fn qemu(root: &Path, bless: bool) -> Result<(), String> {
         } else {
             let why = first_divergence(root, c, c.steps)?;
             failures.push(format!(
-                "{} on {} ({} steps, seed {}): firmware {} (steps {}, spikes {}) != host {} (steps {}, spikes {})\n  {why}",
-                c.exp, c.machine.name(), c.steps, c.seed, fw.hash, fw.steps, fw.spikes, host.hash,
-                host.steps, host.spikes
+                "{} on {} ({} steps, seed {}): firmware hash {} history {} (steps {}, spikes {}) != host hash {} history {} (steps {}, spikes {})\n  {why}",
+                c.exp, c.machine.name(), c.steps, c.seed, fw.hash, fw.history, fw.steps, fw.spikes,
+                host.hash, host.history, host.steps, host.spikes
             ));
         }
     }

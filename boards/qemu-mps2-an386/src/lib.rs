@@ -16,9 +16,10 @@
 //!
 //! ## Output contract (read by `cargo xtask qemu`)
 //! Result lines are `defmt::println!` (printed whatever `DEFMT_LOG` says), one fact per line:
-//! `experiment <name>`, `steps <n>`, `spikes <n>`, `part <name> 0x<hash>`, `hash 0x<hash>`,
+//! `experiment <name>`, `steps <n>`, `spikes <n>`, `part <name> 0x<hash>`, `history 0x<hash>` (every
+//! step's spikes, chained: see `engram_lab::History`), `hash 0x<hash>`,
 //! `instructions <n>` (the step loop only), `bench <key> <instructions> <units>`. The same
-//! `steps`/`spikes`/`part`/`hash` lines come from the host's `engram run <exp> --hash`.
+//! `steps`/`spikes`/`part`/`history`/`hash` lines come from the host's `engram run <exp> --hash`.
 //!
 //! ## Exit status
 //! 0 success; 1 bad arguments or configuration; 101 panic (message logged); 3 HardFault (PC logged).
@@ -224,22 +225,25 @@ pub fn calibrate(c: &mut Counter, n: u32) -> u64 {
     c.ticks()
 }
 
-/// Steps `sim` `steps` times, counting instructions of the step loop and spikes, then logs the result
-/// lines (see the crate doc) and exits 0.
+/// Steps `sim` `steps` times, counting the instructions of `step` alone (the spike count and history
+/// are kept outside the counted windows), then logs the result lines (see the crate doc) and exits 0.
 pub fn run(name: &str, sim: &mut dyn Simulation, steps: u64, syst: SYST) -> ! {
     defmt::println!("experiment {=str}", name);
     start_systick(syst);
     let mut c = Counter::new();
     let mut spikes = 0u64;
-    c.reset();
+    let mut history = engram_lab::History::new();
     for _ in 0..steps {
+        c.reset();
         sim.step();
-        spikes += sim.spike_count() as u64;
         c.lap();
+        spikes += sim.spike_count() as u64;
+        history.record(sim);
     }
     defmt::println!("steps {=u64}", sim.steps());
     defmt::println!("spikes {=u64}", spikes);
     sim.hash_parts(&mut |n, h| defmt::println!("part {=str} {=u64:#018x}", n, h));
+    defmt::println!("history {=u64:#018x}", history.finish());
     defmt::println!("hash {=u64:#018x}", sim.state_hash());
     defmt::println!("ticks {=u64}", c.ticks());
     defmt::println!("instructions {=u64}", instructions(c.ticks()));

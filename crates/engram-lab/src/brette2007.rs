@@ -272,6 +272,13 @@ impl Simulation for Network<'_> {
         self.e.spikes.len() + self.i.spikes.len()
     }
 
+    fn spikes_hash(&self) -> u64 {
+        let mut h = engram::hash::Fnv64::new();
+        self.e.spikes.as_slice().hash_into(&mut h);
+        self.i.spikes.as_slice().hash_into(&mut h);
+        h.finish()
+    }
+
     /// Parts: per population (`e.*`, `i.*`) the neuron states (v, g_exc, g_inh, refractory), the
     /// pending inputs and the last step's spikes; per projection (`ee`, `ei`, `ie`, `ii`) the topology,
     /// weights and accumulators; `t`. (No RNG is used after construction.)

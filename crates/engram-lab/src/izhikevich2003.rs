@@ -201,6 +201,10 @@ impl Simulation for Network<'_> {
         self.pop.spikes.len()
     }
 
+    fn spikes_hash(&self) -> u64 {
+        self.pop.spikes.as_slice().state_hash()
+    }
+
     /// Parts: `neurons` (v, u, a, b, c, d), `exc`, `inh` (pending input), `spikes` (last step),
     /// `weights`, `accumulators`, `rng` (thalamic noise generator), `t`.
     fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64)) {

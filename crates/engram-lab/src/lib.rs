@@ -24,6 +24,10 @@ use engram::hash::Fnv64;
 
 /// A running experiment as the host's hash mode and the firmware drive it: step, count, hash.
 ///
+/// The drivers (host `engram run --hash`, firmware `run`) do the same: after each [`step`](Self::step)
+/// they add [`spike_count`](Self::spike_count) to a total and feed
+/// [`spikes_hash`](Self::spikes_hash) into a history hash ([`History`]).
+///
 /// The state hash is the bit-exactness contract between the host and a chip: after the same number of
 /// steps from the same seed both must report the same [`Simulation::state_hash`]. The parts let a
 /// mismatch be traced to the variable that diverged first.
@@ -37,6 +41,12 @@ pub trait Simulation {
     /// Spikes emitted in the last step, all populations together.
     fn spike_count(&self) -> usize;
 
+    /// Hash of the spike lists of the last step (every population, in order). The drivers chain it
+    /// step by step into a `history` hash: unlike the final state, which a small divergence can leave
+    /// identical again (a 1-LSB difference in `u` washed out by a reset), the history cannot
+    /// reconverge, so it also catches transient divergence that changed any spike.
+    fn spikes_hash(&self) -> u64;
+
     /// Visits, in a fixed order, a name and an [`engram::hash::StateHash`] hash for each part of the
     /// complete state (neuron states, inputs, spike lists, weights, accumulators, RNG, step counter).
     fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64));
@@ -47,5 +57,28 @@ pub trait Simulation {
         let mut h = Fnv64::new();
         self.hash_parts(&mut |_, p| h.write_u64(p));
         h.finish()
+    }
+}
+
+/// The running hash of every step's spike lists (see [`Simulation::spikes_hash`]): FNV-1a over the
+/// per-step hashes, in step order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct History(Fnv64);
+
+impl History {
+    /// Nothing recorded.
+    pub const fn new() -> History {
+        History(Fnv64::new())
+    }
+
+    /// Records the step `sim` just took.
+    #[inline]
+    pub fn record(&mut self, sim: &(impl Simulation + ?Sized)) {
+        self.0.write_u64(sim.spikes_hash());
+    }
+
+    /// The hash of the history so far.
+    pub const fn finish(&self) -> u64 {
+        self.0.finish()
     }
 }
