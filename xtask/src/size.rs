@@ -5,12 +5,13 @@
 //! - **static RAM** = `.data` + `.bss` + `.uninit` (allocated sections in RAM). The firmware has no
 //!   heap, so this is all the RAM it uses besides the stack, which grows down from the top of RAM
 //!   into whatever is left.
-//! - **engram code** = the sizes of the function symbols whose (mangled) path is in `engram` or
-//!   `engram_lab`. With fat LTO most of the core is inlined into the programs' `main`, so this is a
-//!   lower bound of the core's share, not an exact split.
+//! - **engram's share** = flash and RAM above the `selftest` program of the same machine, which is the
+//!   harness alone (runtime, defmt, semihosting, fault and panic handlers) and no engram code: what the
+//!   core and the experiment add, including their configuration-time float code. (Symbol sizes cannot
+//!   give this split: with fat LTO most of the core is inlined into each program's `main`.)
 
 use crate::qemu::{Machine, PROGRAMS};
-use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SectionKind, SymbolKind};
+use object::{Object, ObjectSection, SectionFlags, SectionKind};
 use std::path::Path;
 
 /// Sizes of one program.
@@ -20,10 +21,6 @@ pub struct Footprint {
     pub flash: u64,
     /// Bytes of static RAM.
     pub ram: u64,
-    /// Bytes of function symbols from `engram` / `engram_lab`.
-    pub engram_text: u64,
-    /// Bytes of all function symbols.
-    pub text: u64,
 }
 
 /// RAM region start on both machines.
@@ -56,16 +53,6 @@ pub fn footprint(elf: &Path) -> Result<Footprint, String> {
             f.flash += s.size();
         }
     }
-    for sym in file.symbols() {
-        if sym.kind() != SymbolKind::Text {
-            continue;
-        }
-        f.text += sym.size();
-        let name = sym.name().unwrap_or("");
-        if name.starts_with("_ZN6engram") || name.starts_with("_ZN10engram_lab") {
-            f.engram_text += sym.size();
-        }
-    }
     Ok(f)
 }
 
@@ -79,23 +66,31 @@ pub fn size(root: &Path) -> Result<(), String> {
 /// The footprint table (Markdown) of every program on every machine.
 pub fn table(root: &Path) -> Result<String, String> {
     let mut out = String::from(
-        "| machine | program | flash (bytes) | static RAM (bytes) | functions from engram / engram-lab (bytes, not inlined) |\n\
+        "| machine | program | flash (bytes) | static RAM (bytes) | engram's share: flash / RAM above the harness (bytes) |\n\
          | --- | --- | ---: | ---: | ---: |\n",
     );
     for m in Machine::ALL {
+        let base = footprint(&m.elf(root, "selftest"))?;
         for p in PROGRAMS {
             let elf = m.elf(root, p);
             if !elf.exists() {
                 continue;
             }
             let f = footprint(&elf)?;
+            let share = if p == "selftest" {
+                "(the harness)".to_string()
+            } else {
+                format!(
+                    "{} / {}",
+                    f.flash.saturating_sub(base.flash),
+                    f.ram.saturating_sub(base.ram)
+                )
+            };
             out.push_str(&format!(
-                "| {} | {p} | {} | {} | {} of {} |\n",
+                "| {} | {p} | {} | {} | {share} |\n",
                 m.name(),
                 f.flash,
-                f.ram,
-                f.engram_text,
-                f.text
+                f.ram
             ));
         }
     }
