@@ -5,10 +5,12 @@
 //!    `thumbv6m-none-eabi`);
 //! 2. runs the `selftest` program: a panic and a HardFault must exit non-zero with their message / PC,
 //!    a hang must hit the timeout;
-//! 3. for every [`CHECKS`] entry runs the firmware under QEMU and `engram run <exp> --hash` on the
+//! 3. runs the `kernels` program: golden-vector digests of every fixed-point kernel
+//!    (`engram_lab::kernels`) must equal the host's, kernel by kernel;
+//! 4. for every [`CHECKS`] entry runs the firmware under QEMU and `engram run <exp> --hash` on the
 //!    host with the same steps, seed and size, and fails if the state hashes differ — after finding,
 //!    by bisection over the step count, the first step whose state differs and the parts that differ;
-//! 4. compares instruction counts (per step, and from the `bench` program) with `budget.toml` and fails
+//! 5. compares instruction counts (per step, and from the `bench` program) with `budget.toml` and fails
 //!    if one grew by more than [`TOLERANCE`]. `--bless` rewrites the budget with the measured values.
 //!
 //! Every QEMU run is under a timeout (QEMU exits 0 on SIGTERM, so a hang must not reach it).
@@ -85,7 +87,13 @@ impl Machine {
 }
 
 /// Every firmware program (one file each in `src/bin/`).
-pub const PROGRAMS: [&str; 4] = ["izhikevich2003", "brette-cuba", "bench", "selftest"];
+pub const PROGRAMS: [&str; 5] = [
+    "izhikevich2003",
+    "brette-cuba",
+    "bench",
+    "kernels",
+    "selftest",
+];
 
 /// One host ↔ firmware bit-exactness check. Adding an experiment: a program in `src/bin/`, an arm
 /// in the host's `hash_run`, and a line here.
@@ -405,6 +413,50 @@ fn selftests(root: &Path, m: Machine) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs `kernels` on `m` and compares every digest with the host's.
+fn kernels(root: &Path, m: Machine) -> Result<(), String> {
+    let r = run_firmware(m, &m.elf(root, "kernels"), &[], RUN_TIMEOUT)?;
+    if r.status != 0 {
+        return Err(format!(
+            "kernels on {} exited with {}:\n{}",
+            m.name(),
+            r.status,
+            r.log()
+        ));
+    }
+    let mut host = vec![];
+    engram_lab::kernels::digests(&mut |n, d| host.push((n, format!("{d:#018x}"))))
+        .map_err(|e| format!("host kernels: {e}"))?;
+    let target: Vec<(&str, &str)> = r
+        .lines
+        .iter()
+        .filter_map(|l| l.message.strip_prefix("kernel ")?.split_once(' '))
+        .collect();
+    let mut bad = vec![];
+    for (i, (name, hd)) in host.iter().enumerate() {
+        match target.get(i) {
+            Some((n, td)) if n == name && td == hd => {}
+            Some((n, td)) => bad.push(format!("{name}: host {hd}, target {n} {td}")),
+            None => bad.push(format!("{name}: host {hd}, target printed nothing")),
+        }
+    }
+    if !bad.is_empty() || target.len() != host.len() {
+        return Err(format!(
+            "fixed-point kernels differ on {} from the host:\n  {}\n{}",
+            m.name(),
+            bad.join("\n  "),
+            r.log()
+        ));
+    }
+    println!(
+        "  {:<11} {} kernels == host ({})",
+        m.name(),
+        host.len(),
+        host.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}
+
 /// Runs `bench` on `m`: checks the SysTick calibration and returns the per-unit counts.
 fn bench(root: &Path, m: Machine, measured: &mut Measured) -> Result<(), String> {
     let r = run_firmware(m, &m.elf(root, "bench"), &[], RUN_TIMEOUT)?;
@@ -479,6 +531,11 @@ pub fn qemu(root: &Path, bless: bool) -> Result<(), String> {
     println!("\n== failure paths (selftest)");
     for m in Machine::ALL {
         selftests(root, m)?;
+    }
+
+    println!("\n== fixed-point kernels: target ↔ host golden-vector digests");
+    for m in Machine::ALL {
+        kernels(root, m)?;
     }
 
     println!("\n== host ↔ firmware state hashes");

@@ -8,6 +8,7 @@
 //! | `izhikevich2003` | the Izhikevich (2003) network (1000 neurons on mps2-an386, 64 on the micro:bit) for `<steps>` steps from `<seed>` |
 //! | `brette-cuba` | the Brette et al. (2007) CUBA benchmark (4000 LIF neurons; mps2-an386 only) |
 //! | `bench` | instructions per neuron update (per model) and per synapse event (dense, sparse) |
+//! | `kernels` | golden-vector digests of the fixed-point kernels (`engram_lab::kernels`), compared with the host's |
 //! | `selftest` | `<ok\|panic\|fault\|hang>`: proves a panic or a HardFault exits non-zero with its message / PC, and a hang times out |
 //!
 //! This library is what they share: logging ([`defmt`] over semihosting), the arguments
@@ -18,7 +19,8 @@
 //! Result lines are `defmt::println!` (printed whatever `DEFMT_LOG` says), one fact per line:
 //! `experiment <name>`, `steps <n>`, `spikes <n>`, `part <name> 0x<hash>`, `history 0x<hash>` (every
 //! step's spikes, chained: see `engram_lab::History`), `hash 0x<hash>`,
-//! `instructions <n>` (the step loop only), `bench <key> <instructions> <units>`. The same
+//! `instructions <n>` (the step loop only), `bench <key> <instructions> <units>`,
+//! `kernel <name> 0x<digest>`. The same
 //! `steps`/`spikes`/`part`/`history`/`hash` lines come from the host's `engram run <exp> --hash`.
 //!
 //! ## Exit status

@@ -13,12 +13,14 @@
 //! | --- | --- | --- |
 //! | `izhikevich2003` | [`izhikevich2003`] | Izhikevich (2003): 1000 spiking neurons, irregular firing with alpha/gamma rhythms |
 //! | `brette-cuba`, `brette-coba` | [`brette2007`] | Brette et al. (2007) benchmarks 2 and 1: 4000 LIF neurons, self-sustained asynchronous irregular activity |
+//! | (kernels) | [`kernels`] | not an experiment: golden-vector digests of the core's fixed-point kernels, compared host ↔ target |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod brette2007;
 pub mod izhikevich2003;
+pub mod kernels;
 
 use engram::hash::Fnv64;
 
