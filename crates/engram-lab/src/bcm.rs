@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | architecture | one rate neuron `y = [w·x]₊` (ReLU of [`Dense::propagate_rates`]) with `K·m` inputs, non-negative `i16` weights in `[0, w_max]` |
 //! | learning rule | BCM, [`RuleParams::bcm`]: `dw/dt = η·x·y·(y − θ)`, `τ_θ dθ/dt = y² − θ` (every step) |
-//! | objective | Intrator & Cooper's `R = E[y³]/3 − E[y²]²/4`, which BCM ascends ([`Network::objective`]); θ follows `E[y²]`, also kept as a slower running mean ([`Network::mean_y2`]) |
+//! | objective | Intrator & Cooper's `R = E[y³]/3 − E[y²]²/4`, which BCM ascends ([`Network::objective`]); θ follows `E[y²]`, which the [`Variance`] objective also keeps, with a slower average ([`Network::mean_y2`]) |
 //! | environment | `K` orthogonal patterns (pattern `k` sets inputs `k·m … k·m + m − 1` to `a`, the rest to 0), each drawn uniformly at random and held for `hold` steps |
 //!
 //! The published outcome: with orthogonal, equiprobable patterns the stable fixed points of BCM are
@@ -27,7 +27,8 @@
 
 use engram::ConfigError;
 use engram::error::check_len;
-use engram::num::{Fix, Frac, Rng, Rounding, fix_from_f32, mul};
+use engram::num::{Fix, Rng, Rounding, fix_from_f32, mul};
+use engram::objective::{Averaging, Objective, Variance, VarianceParams};
 use engram::projection::Dense;
 use engram::rule::{Plastic, Rule, RuleParams, RuleStorage, Signals, WeightFormat};
 
@@ -113,6 +114,8 @@ pub struct Storage<'a> {
     pub x: &'a mut [Fix],
     /// One sliding threshold (empty for the Hebbian control).
     pub theta: &'a mut [Fix],
+    /// One running second moment (the [`Variance`] objective's).
+    pub moments: &'a mut [Fix],
 }
 
 /// The running experiment.
@@ -131,8 +134,8 @@ pub struct Network<'a> {
     pub pattern: usize,
     /// This step's output `y` (with the weights before this step's update).
     pub y: Fix,
-    mean_y2: Fix,
-    mean_gain: Frac,
+    /// `E[y²]` as the [`Variance`] objective (time constant `mean_tau_ms`).
+    pub variance: Variance<'a>,
     /// Steps taken.
     pub t: u64,
 }
@@ -186,8 +189,15 @@ impl<'a> Network<'a> {
             left: 0,
             pattern: 0,
             y: Fix::ZERO,
-            mean_y2: Fix::ZERO,
-            mean_gain: Frac::gain("BCM mean tau", cfg.mean_tau_ms, DT_MS)?,
+            variance: Variance::new(
+                VarianceParams {
+                    averaging: Averaging::TimeConstant {
+                        tau_ms: cfg.mean_tau_ms,
+                    },
+                },
+                DT_MS,
+                st.moments,
+            )?,
             t: 0,
         })
     }
@@ -213,10 +223,7 @@ impl<'a> Network<'a> {
         };
         self.plastic.learn(&[], &[], &sig);
         self.y = y[0];
-        let y2 = mul(self.y, self.y);
-        self.mean_y2 = self
-            .mean_y2
-            .saturating_add(self.mean_gain.mul(y2.saturating_sub(self.mean_y2)));
+        self.variance.update(&y);
         self.t += 1;
     }
 
@@ -250,9 +257,9 @@ impl<'a> Network<'a> {
         self.plastic.theta().first().copied().unwrap_or(Fix::ZERO)
     }
 
-    /// A running mean of `y²` with time constant `mean_tau_ms`.
+    /// The running mean of `y²` with time constant `mean_tau_ms` (the [`Variance`] objective's).
     pub fn mean_y2(&self) -> Fix {
-        self.mean_y2
+        self.variance.average()
     }
 }
 
@@ -264,6 +271,7 @@ pub struct Buffers {
     acc: Vec<i32>,
     x: Vec<Fix>,
     theta: Vec<Fix>,
+    moments: Vec<Fix>,
 }
 
 #[cfg(feature = "std")]
@@ -277,6 +285,7 @@ impl Buffers {
             acc: vec![0; 1],
             x: vec![Fix::ZERO; n],
             theta: vec![Fix::ZERO; n_theta],
+            moments: vec![Fix::ZERO; 1],
         }
     }
 
@@ -287,6 +296,7 @@ impl Buffers {
             acc: &mut self.acc,
             x: &mut self.x,
             theta: &mut self.theta,
+            moments: &mut self.moments,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | architecture | one linear rate neuron `y = w·x` ([`Dense::propagate_rates`] of a 10 → 1 projection, `i16` weights in `[−2, 2]`) |
 //! | learning rule | Oja's rule, [`RuleParams::oja`]: `dw/dt = η·(x·y − y²·w)`, applied every step |
-//! | objective | the output variance `E[y²]` on the unit sphere (Oja's rule ascends it; its maximum, `λ₁`, is reached at `w = ±v₁`): a running mean of `y²` ([`Network::variance`]) |
+//! | objective | the output variance `E[y²]` on the unit sphere (Oja's rule ascends it; its maximum, `λ₁`, is reached at `w = ±v₁`): the [`Variance`] objective, a running mean of `y²` ([`Network::variance`]) |
 //! | environment | zero-mean Gaussian input `x = L·z`, `z ~ N(0, I)` ([`Rng::normal`]), `L` the Cholesky factor of a fixed covariance `C = Q·diag(λ)·Qᵀ` with a random orthonormal `Q` (from the seed) and a clear gap `λ₁/λ₂ = 2` |
 //!
 //! The published result: `w` converges to `±v₁`, the unit eigenvector of `C` with the largest
@@ -23,7 +23,8 @@
 
 use engram::ConfigError;
 use engram::error::check_len;
-use engram::num::{Fix, Frac, Rng, Rounding, fix_from_f32, fix_to_f32, mul};
+use engram::num::{Fix, Rng, Rounding, fix_from_f32, fix_to_f32, mul};
+use engram::objective::{Averaging, Objective, Variance, VarianceParams};
 use engram::projection::Dense;
 use engram::rule::{Plastic, Rule, RuleParams, RuleStorage, Signals, WeightFormat};
 
@@ -175,13 +176,15 @@ impl Config {
     }
 }
 
-/// Caller storage: the weights and the projection's accumulator.
+/// Caller storage: the weights, the projection's accumulator, the objective's running moment.
 #[derive(Debug)]
 pub struct Storage<'a> {
     /// [`DIM`] weights.
     pub weights: &'a mut [i16],
     /// One accumulator.
     pub acc: &'a mut [i32],
+    /// One running second moment (the [`Variance`] objective's).
+    pub moments: &'a mut [Fix],
 }
 
 /// The running experiment.
@@ -195,8 +198,8 @@ pub struct Network<'a> {
     pub x: [Fix; DIM],
     /// This step's output `y = w·x` (with the weights before this step's update).
     pub y: Fix,
-    variance: Fix,
-    variance_gain: Frac,
+    /// The objective: `E[y²]`, running mean with time constant `variance_tau_ms`.
+    pub variance: Variance<'a>,
     /// Steps taken.
     pub t: u64,
 }
@@ -233,8 +236,15 @@ impl<'a> Network<'a> {
             rng,
             x: [Fix::ZERO; DIM],
             y: Fix::ZERO,
-            variance: Fix::ZERO,
-            variance_gain: Frac::gain("variance tau", cfg.variance_tau_ms, DT_MS)?,
+            variance: Variance::new(
+                VarianceParams {
+                    averaging: Averaging::TimeConstant {
+                        tau_ms: cfg.variance_tau_ms,
+                    },
+                },
+                DT_MS,
+                st.moments,
+            )?,
             t: 0,
         })
     }
@@ -260,16 +270,13 @@ impl<'a> Network<'a> {
         };
         self.plastic.learn(&[], &[], &sig);
         self.y = y[0];
-        let y2 = mul(self.y, self.y);
-        self.variance = self
-            .variance
-            .saturating_add(self.variance_gain.mul(y2.saturating_sub(self.variance)));
+        self.variance.update(&y);
         self.t += 1;
     }
 
-    /// The objective: the running mean of `y²` (time constant `variance_tau_ms`).
+    /// The objective's running mean of `y²` (time constant `variance_tau_ms`; starts at 0).
     pub fn variance(&self) -> Fix {
-        self.variance
+        self.variance.average()
     }
 
     /// The weights `w` (reports).
@@ -289,6 +296,7 @@ impl<'a> Network<'a> {
 pub struct Buffers {
     weights: Vec<i16>,
     acc: Vec<i32>,
+    moments: Vec<Fix>,
 }
 
 #[cfg(feature = "std")]
@@ -298,6 +306,7 @@ impl Buffers {
         Buffers {
             weights: vec![0; DIM],
             acc: vec![0; 1],
+            moments: vec![Fix::ZERO; 1],
         }
     }
 
@@ -306,6 +315,7 @@ impl Buffers {
         Storage {
             weights: &mut self.weights,
             acc: &mut self.acc,
+            moments: &mut self.moments,
         }
     }
 }
