@@ -14,13 +14,19 @@
 //! | `izhikevich2003` | [`izhikevich2003`] | Izhikevich (2003): 1000 spiking neurons, irregular firing with alpha/gamma rhythms |
 //! | `brette-cuba`, `brette-coba` | [`brette2007`] | Brette et al. (2007) benchmarks 2 and 1: 4000 LIF neurons, self-sustained asynchronous irregular activity |
 //! | (kernels) | [`kernels`] | not an experiment: golden-vector digests of the core's fixed-point kernels, compared host ↔ target |
+//! | `oja-pca` | [`oja_pca`] | Oja (1982): a linear neuron with Oja's rule converges to the first principal component, with unit norm |
+//! | `bcm` | [`bcm`] | Bienenstock, Cooper & Munro (1982); Intrator & Cooper (1992): a rate neuron with the BCM rule becomes selective to one of K orthogonal patterns |
+//! | `homeostasis` | [`homeostasis`] | Turrigiano et al. (1998) synaptic scaling; Desai et al. (1999) intrinsic plasticity: LIF neurons return to a target rate from far above or below |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bcm;
 pub mod brette2007;
+pub mod homeostasis;
 pub mod izhikevich2003;
 pub mod kernels;
+pub mod oja_pca;
 
 use engram::hash::Fnv64;
 

@@ -26,6 +26,9 @@
 //! The applier is [`Plastic`] (`apply.rs`): a projection plus a compiled [`Rule`], its traces and
 //! eligibilities on caller storage, and a seeded [`Rng`](crate::num::Rng) for stochastic rounding.
 //!
+//! Not every homeostatic rule lives on synapses: [`Intrinsic`] (`intrinsic.rs`) adapts a per-neuron
+//! excitability (a threshold offset applied as a bias) toward a target rate.
+//!
 //! ## Numbers
 //! Weight changes are computed in **raw weight steps** with 16 fractional bits (a [`Fix`] whose unit
 //! is one step of the projection's [`Scale`]), then rounded to whole steps by the
@@ -41,9 +44,11 @@
 //! `(w − w_min)/(w_max − w_min)` (multiplicative, weight-dependent STDP); hard bounds only clamp.
 
 mod apply;
+mod intrinsic;
 mod presets;
 
 pub use apply::{Plastic, RuleStorage, Signals};
+pub use intrinsic::{BiasInput, Intrinsic, IntrinsicParams, IntrinsicStorage};
 pub use presets::{Pairing, TripletParams};
 
 use crate::error::ConfigError;
