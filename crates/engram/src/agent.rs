@@ -22,12 +22,15 @@
 //! pure function of the components' configuration and the seed.
 //!
 //! ## Where learning plugs in
-//! [`Brain::modulate`] is the one place a global third factor reaches the network. Today the agent
-//! sends the raw reward as [`Modulation::third_factor`] (plain reward-modulated plasticity). The
-//! objectives issue inserts an objective between [`Environment::act`] and [`Brain::modulate`] (e.g.
-//! reward minus a running baseline = a reward-prediction error), which fills `third_factor` and may
-//! add per-neuron targets; rules inside the brain read it. Local (two-factor) rules need nothing from
-//! the agent: they run inside [`Brain::step`].
+//! [`Brain::modulate`] is the one place a global third factor reaches the network. Between
+//! [`Environment::act`] and [`Brain::modulate`] sits the agent's [`Critic`]: the objective that turns
+//! the environment's feedback into the modulation. By default ([`RawReward`]) the third factor is the
+//! reward itself; [`Agent::with_critic`] installs another, e.g.
+//! [`RewardPrediction`](crate::objective::RewardPrediction) (reward minus a running baseline: the
+//! reward-prediction error). The critic's value is reported with every action
+//! ([`StepReport::objective`]), so the objective is logged as the agent learns. Local rules read the
+//! modulation inside the brain ([`rule::Signals::modulator`](crate::rule::Signals::modulator));
+//! two-factor rules need nothing from the agent: they run inside [`Brain::step`].
 //!
 //! ## Cost
 //! `step` allocates nothing (the crate has no allocator) and does a bounded amount of work: the
@@ -45,11 +48,51 @@ use crate::num::{Fix, Rng};
 pub struct Modulation {
     /// The reward the environment returned.
     pub reward: Fix,
-    /// The signal plasticity should use: for now the reward itself; an objective (next issue) turns it
-    /// into a reward-prediction error.
+    /// The signal plasticity should use, as the agent's [`Critic`] computed it (the raw reward by
+    /// default; the reward-prediction error with [`RewardPrediction`](crate::objective::RewardPrediction)).
     pub third_factor: Fix,
     /// The action ended the episode.
     pub done: bool,
+}
+
+/// The objective between the environment and the brain: judges each action's feedback, returns the
+/// modulation the brain receives, and exposes the value being optimised for logging.
+pub trait Critic {
+    /// Judges one action's feedback.
+    fn judge(&mut self, feedback: Feedback) -> Modulation;
+    /// The objective's current value (e.g. the running mean reward), for reports.
+    fn value(&self) -> Fix;
+}
+
+/// The default critic: the third factor is the raw reward; its value is the last reward.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawReward {
+    last: Fix,
+}
+
+impl Critic for RawReward {
+    fn judge(&mut self, fb: Feedback) -> Modulation {
+        self.last = fb.reward;
+        Modulation {
+            reward: fb.reward,
+            third_factor: fb.reward,
+            done: fb.done,
+        }
+    }
+
+    fn value(&self) -> Fix {
+        self.last
+    }
+}
+
+impl Critic for crate::objective::RewardPrediction {
+    fn judge(&mut self, fb: Feedback) -> Modulation {
+        self.modulation(fb)
+    }
+
+    fn value(&self) -> Fix {
+        self.baseline()
+    }
 }
 
 /// The network the loop drives: one time step at a time, spikes in, spikes out.
@@ -104,15 +147,18 @@ pub struct StepReport {
     pub output_spikes: u32,
     /// `Some` if the agent acted in this step: the environment's answer.
     pub feedback: Option<Feedback>,
+    /// `Some` if the agent acted in this step: the critic's objective value after judging it.
+    pub objective: Option<Fix>,
 }
 
 /// The closed loop. See the [module docs](self) for the schedule.
 #[derive(Debug)]
-pub struct Agent<'a, E, B, Enc, Dec> {
+pub struct Agent<'a, E, B, Enc, Dec, C = RawReward> {
     env: E,
     brain: B,
     encoder: Enc,
     decoder: Dec,
+    critic: C,
     observation: &'a mut [Fix],
     action: &'a mut [Fix],
     input: Spikes<'a>,
@@ -125,7 +171,7 @@ pub struct Agent<'a, E, B, Enc, Dec> {
     started: bool,
 }
 
-impl<'a, E, B, Enc, Dec> Agent<'a, E, B, Enc, Dec>
+impl<'a, E, B, Enc, Dec> Agent<'a, E, B, Enc, Dec, RawReward>
 where
     E: Environment,
     B: Brain,
@@ -187,6 +233,7 @@ where
             brain,
             encoder,
             decoder,
+            critic: RawReward::default(),
             observation: buffers.observation,
             action: buffers.action,
             input: Spikes::new(buffers.input_spikes),
@@ -199,6 +246,35 @@ where
         })
     }
 
+    /// The same loop with `critic` judging each action's feedback (see the [module docs](self)).
+    pub fn with_critic<C: Critic>(self, critic: C) -> Agent<'a, E, B, Enc, Dec, C> {
+        Agent {
+            env: self.env,
+            brain: self.brain,
+            encoder: self.encoder,
+            decoder: self.decoder,
+            critic,
+            observation: self.observation,
+            action: self.action,
+            input: self.input,
+            period: self.period,
+            record_from: self.record_from,
+            phase: self.phase,
+            step: self.step,
+            episode: self.episode,
+            started: self.started,
+        }
+    }
+}
+
+impl<'a, E, B, Enc, Dec, C> Agent<'a, E, B, Enc, Dec, C>
+where
+    E: Environment,
+    B: Brain,
+    Enc: Encoder,
+    Dec: Decoder,
+    C: Critic,
+{
     /// Advances the network by one time step (and, at the end of a control period, the environment by
     /// one action). Total: no allocation, no panic.
     pub fn step(&mut self, rng: &mut Rng) -> StepReport {
@@ -223,6 +299,7 @@ where
             input_spikes: self.input.len() as u32,
             output_spikes: output.len() as u32,
             feedback: None,
+            objective: None,
         };
         self.step = self.step.wrapping_add(1);
         self.phase += 1;
@@ -230,12 +307,9 @@ where
             self.phase = 0;
             self.decoder.decode(self.action, rng);
             let fb = self.env.act(self.action, rng);
-            self.brain.modulate(Modulation {
-                reward: fb.reward,
-                third_factor: fb.reward,
-                done: fb.done,
-            });
+            self.brain.modulate(self.critic.judge(fb));
             report.feedback = Some(fb);
+            report.objective = Some(self.critic.value());
             if fb.done {
                 self.episode = self.episode.wrapping_add(1);
                 self.begin_episode(rng);
@@ -268,6 +342,11 @@ where
         self.encoder.reset();
         self.decoder.reset();
         self.brain.reset();
+    }
+
+    /// The critic (the objective judging each action).
+    pub fn critic(&self) -> &C {
+        &self.critic
     }
 
     /// The environment.
@@ -420,6 +499,7 @@ mod tests {
         out: Population<'a, Relay>,
         modulations: u32,
         reward_sum: Fix,
+        third_sum: f64,
         resets: u32,
     }
 
@@ -442,9 +522,9 @@ mod tests {
             self.out.spikes.as_slice()
         }
         fn modulate(&mut self, m: Modulation) {
-            assert_eq!(m.reward, m.third_factor);
             self.modulations += 1;
             self.reward_sum += m.reward;
+            self.third_sum += m.third_factor.to_num::<f64>();
         }
         fn reset(&mut self) {
             self.resets += 1;
@@ -491,6 +571,7 @@ mod tests {
             out,
             modulations: 0,
             reward_sum: Fix::ZERO,
+            third_sum: 0.0,
             resets: 0,
         };
         let enc = PoissonEncoder::new(0.0, 1.0, 500.0, 1.0, &mut s.prob).unwrap();
@@ -560,9 +641,45 @@ mod tests {
         let brain = agent.brain();
         assert_eq!(brain.modulations, actions);
         assert!((brain.reward_sum.to_num::<f64>() - reward).abs() < 1e-9);
+        // The default critic passes the raw reward as the third factor.
+        assert!((brain.third_sum - reward).abs() < 1e-9);
         // Counting the whole period instead of the last W steps would give a clearly different rate.
         let rate = reward / actions as f64;
         assert!((rate - (p0 + p1) / 2.0).abs() < 0.02, "{rate}");
+    }
+
+    #[test]
+    fn reward_prediction_critic_sends_the_prediction_error() {
+        use crate::objective::{Averaging, RewardPrediction, RewardPredictionParams};
+        let mut s = Store::new();
+        let critic = RewardPrediction::new(
+            RewardPredictionParams {
+                baseline: Averaging::Rate { alpha: 0.02 },
+                initial_baseline: 0.0,
+            },
+            10.0,
+        )
+        .unwrap();
+        let mut agent = two_arm(&mut s, TwoArm::new(0.3, 50), 10, 5).with_critic(critic);
+        let mut rng = Rng::new(5);
+        let (mut reward, mut actions, mut last_objective) = (0.0f64, 0u32, 0.0f64);
+        agent.run(4000 * 10, &mut rng, |r| {
+            if let (Some(fb), Some(obj)) = (r.feedback, r.objective) {
+                reward += fb.reward.to_num::<f64>();
+                actions += 1;
+                last_objective = obj.to_num::<f64>();
+            }
+        });
+        let rate = reward / actions as f64;
+        // The logged objective is the running mean reward; the brain saw δ = r − b, which averages
+        // to ≈ 0 once b has converged (the raw reward would average to `rate` ≈ 0.8).
+        assert!(
+            (last_objective - rate).abs() < 0.1,
+            "objective {last_objective} vs rate {rate}"
+        );
+        let mean_delta = agent.brain().third_sum / actions as f64;
+        assert!(mean_delta.abs() < 0.02, "mean δ {mean_delta}");
+        assert!(rate > 0.5);
     }
 
     fn record(seed: u64, steps: u64) -> Vec<StepReport> {
@@ -797,6 +914,7 @@ mod tests {
             out,
             modulations: 0,
             reward_sum: Fix::ZERO,
+            third_sum: 0.0,
             resets: 0,
         };
         let enc = PoissonEncoder::new(0.0, 1.0, 100.0, 1.0, &mut s.prob).unwrap();

@@ -13,6 +13,7 @@
 //! | [`trace`] | exponential traces (impulse, τ): pre/post synaptic traces and eligibility traces |
 //! | [`rule`] | local learning rules as typed data (terms over traces, rates, a per-neuron signal and a broadcast modulator) and the one applier, [`rule::Plastic`], fused into propagation; presets with each paper's parameters |
 //! | [`projection`] | connections: dense, sparse (CSR, `u16` indices), 1-D/2-D convolution, axonal delays |
+//! | [`objective`] | objective functions: a value to log and the signal the rules read — reward-prediction error, a dopamine-like [`objective::Neuromodulator`], squared and reconstruction errors, rate target, sparsity, variance |
 //! | [`env`](mod@env) | the [`env::Environment`] trait, encoders (Poisson rate, population coding) and decoders (rate, winner-take-all) |
 //! | [`agent`] | the closed loop observe → encode → step → decode → act at a fixed time step |
 //! | [`error`] | [`ConfigError`]: every constructor validates once; the step path then has no error cases |
@@ -41,6 +42,7 @@ pub mod env;
 pub mod error;
 pub mod neuron;
 pub mod num;
+pub mod objective;
 pub mod projection;
 pub mod rule;
 pub mod trace;

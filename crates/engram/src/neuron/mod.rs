@@ -12,7 +12,7 @@
 //! | [`RateUnit`] (leaky integrator + LUT nonlinearity) | `rate.rs` | `τ dx/dt = -x + I + bias`, `y = f(gain·x)` |
 //!
 //! Float reference implementations of each model (host only, feature `std` or tests) live in
-//! [`reference`](mod@reference); tests bound the fixed-vs-float error.
+//! `neuron::reference` (feature `std`); tests bound the fixed-vs-float error.
 //!
 //! ## Input channels
 //! Projections deposit, each step, the sum of the weights of the spikes that arrived (or, for rate

@@ -266,7 +266,7 @@ impl<'a, W: Weight, P: Synapses<W>> Plastic<'a, W, P> {
         })
     }
 
-    /// Step 1: transmits `pre_spikes` into `target` (see [`SpikeProjection::propagate`]) while
+    /// Step 1: transmits `pre_spikes` into `target` (see [`SpikeProjection::propagate`](crate::projection::SpikeProjection::propagate)) while
     /// applying the `on_pre` terms to the synapses they cross.
     pub fn propagate(&mut self, pre_spikes: &[u16], target: &mut [Fix], sig: &Signals<'_>) {
         if self.st.rule.on_pre.is_empty() {

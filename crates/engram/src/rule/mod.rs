@@ -28,7 +28,7 @@
 //!
 //! ## Numbers
 //! Weight changes are computed in **raw weight steps** with 16 fractional bits (a [`Fix`] whose unit
-//! is one step of the projection's [`Scale`](crate::num::Scale)), then rounded to whole steps by the
+//! is one step of the projection's [`Scale`]), then rounded to whole steps by the
 //! [`WeightFormat`]'s [`Rounding`] (nearest, or stochastic: unbiased, so changes smaller than one step
 //! still accumulate on average), then clamped to the bounds, which also enforce the weight bits (4 to
 //! 16; `i8` storage holds up to 8). Coefficients are converted once: a term without a weight factor
