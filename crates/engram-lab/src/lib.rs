@@ -9,11 +9,13 @@
 //! | --- | --- | --- |
 //! | `izhikevich2003` | [`izhikevich2003`] | Izhikevich (2003): 1000 spiking neurons, irregular firing with alpha/gamma rhythms |
 //! | `brette-cuba`, `brette-coba` | [`brette2007`] | Brette et al. (2007) benchmarks 2 and 1: 4000 LIF neurons, self-sustained asynchronous irregular activity |
+//! | `distal-reward` | [`distal_reward`] | Izhikevich (2007): dopamine-modulated STDP finds the one synapse whose coincidences are rewarded 1–3 s later |
 //! | `triplet` | [`triplet`] | Pfister & Gerstner (2006) on Sjöström et al. (2001): triplet STDP potentiates both pairing orders at high frequency, pair STDP cannot |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod brette2007;
+pub mod distal_reward;
 pub mod izhikevich2003;
 pub mod triplet;
