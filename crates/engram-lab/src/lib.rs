@@ -17,16 +17,20 @@
 //! | `oja-pca` | [`oja_pca`] | Oja (1982): a linear neuron with Oja's rule converges to the first principal component, with unit norm |
 //! | `bcm` | [`bcm`] | Bienenstock, Cooper & Munro (1982); Intrator & Cooper (1992): a rate neuron with the BCM rule becomes selective to one of K orthogonal patterns |
 //! | `homeostasis` | [`homeostasis`] | Turrigiano et al. (1998) synaptic scaling; Desai et al. (1999) intrinsic plasticity: LIF neurons return to a target rate from far above or below |
+//! | `distal-reward` | [`distal_reward`] | Izhikevich (2007): dopamine-modulated STDP finds the one synapse whose coincidences are rewarded 1–3 s later |
+//! | `triplet` | [`triplet`] | Pfister & Gerstner (2006) on Sjöström et al. (2001): triplet STDP potentiates both pairing orders at high frequency, pair STDP cannot |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod bcm;
 pub mod brette2007;
+pub mod distal_reward;
 pub mod homeostasis;
 pub mod izhikevich2003;
 pub mod kernels;
 pub mod oja_pca;
+pub mod triplet;
 
 use engram::hash::Fnv64;
 
