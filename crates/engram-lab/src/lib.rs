@@ -15,3 +15,4 @@
 
 pub mod brette2007;
 pub mod izhikevich2003;
+pub mod pes;
