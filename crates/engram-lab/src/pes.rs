@@ -207,7 +207,7 @@ impl SineSum {
 
     /// Advances one step and returns `x`.
     #[inline]
-    pub fn next(&mut self) -> Fix {
+    pub fn advance(&mut self) -> Fix {
         let mut x = Fix::ZERO;
         for ((e, c), s) in self
             .eps
@@ -379,7 +379,7 @@ impl<'a> Network<'a> {
 
     /// One step of 0.1 ms (see the module docs); returns the squared error `(ŷ − ȳ*)²`.
     pub fn step(&mut self) -> Fix {
-        self.x = self.input.next();
+        self.x = self.input.advance();
         let it = self
             .pop
             .exc
