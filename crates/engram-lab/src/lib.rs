@@ -14,5 +14,6 @@
 #![deny(missing_docs)]
 
 pub mod brette2007;
+pub mod eprop;
 pub mod izhikevich2003;
 pub mod pes;

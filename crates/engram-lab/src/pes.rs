@@ -161,20 +161,61 @@ impl Config {
     }
 }
 
+/// A sinusoid `s(t) = A·sin(2π·f·t)` from a Minsky oscillator in Q16.16: `c ← c − ε·s; s ← s + ε·c`
+/// with `ε = 2π·f·dt` rounded to the nearest Q16.16 step (so `f` is exact to `2^-17/ε` relative:
+/// 1.5 % at 0.5 Hz and dt = 0.1 ms).
+///
+/// Each half-update is a shear, and a shear of integers with a rounded product is invertible, so the
+/// map is a bijection of the integer grid: the orbit is periodic and its amplitude cannot drift,
+/// however long it runs. It is an ellipse rather than a circle: `s` peaks at `A·(1 ± ε/2)`, and the
+/// angle per step is `ε·(1 + ε²/24)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Oscillator {
+    eps: Fix,
+    c: Fix,
+    s: Fix,
+}
+
+impl Oscillator {
+    /// Amplitude `amplitude`, frequency `freq_hz`, sampled every `dt_ms`, at phase 0 (`s = 0`,
+    /// rising). Refuses an amplitude outside ±16 000 and a step `ε` that is zero in Q16.16 or ≥ 1.
+    pub fn new(amplitude: f32, freq_hz: f32, dt_ms: f32) -> Result<Oscillator, ConfigError> {
+        let eps = 2.0 * core::f32::consts::PI * freq_hz * dt_ms * 1e-3;
+        let e = fix_from_f32("oscillator step", eps)?;
+        if e <= Fix::ZERO || e >= Fix::ONE {
+            return Err(ConfigError::OutOfRange {
+                what: "oscillator step 2π·f·dt (0 < ε < 1 in Q16.16)",
+                value: eps,
+            });
+        }
+        if !amplitude.is_finite() || amplitude.abs() > 16_000.0 {
+            return Err(ConfigError::OutOfRange {
+                what: "oscillator amplitude",
+                value: amplitude,
+            });
+        }
+        Ok(Oscillator {
+            eps: e,
+            c: fix_from_f32("oscillator amplitude", amplitude)?,
+            s: Fix::ZERO,
+        })
+    }
+
+    /// Advances one step and returns `s`.
+    #[inline]
+    pub fn advance(&mut self) -> Fix {
+        self.c = self.c.saturating_sub(mul(self.eps, self.s));
+        self.s = self.s.saturating_add(mul(self.eps, self.c));
+        self.s
+    }
+}
+
 /// A sum of two sinusoids, `x(t) = 0.55·sin(2π·0.5 Hz·t) + 0.4·sin(2π·1.3 Hz·t)`, in `[−0.95, 0.95]`:
 /// quasi-periodic (the frequencies are incommensurate on the step grid), visiting the whole range
-/// with both signs.
-///
-/// Each component is a Minsky oscillator in Q16.16: `c ← c − ε·s; s ← s + ε·c` with `ε = 2π·f·dt`
-/// rounded to the nearest Q16.16 step (so `f` is exact to 1.5 %). Each half-update is a shear, and a
-/// shear of integers with a rounded product is invertible, so the map is a bijection of the integer
-/// grid: the orbit is periodic and its amplitude cannot drift, however long it runs (it wobbles by
-/// `±ε/2` relative, 3·10⁻⁴ here).
+/// with both signs. Integer arithmetic only ([`Oscillator`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SineSum {
-    eps: [Fix; 2],
-    c: [Fix; 2],
-    s: [Fix; 2],
+    osc: [Oscillator; 2],
 }
 
 /// Amplitudes and frequencies (Hz) of [`SineSum`].
@@ -183,43 +224,21 @@ pub const SINES: [(f32, f32); 2] = [(0.55, 0.5), (0.4, 1.3)];
 impl SineSum {
     /// The signal at `t = 0` for time step `dt_ms`.
     pub fn new(dt_ms: f32) -> Result<SineSum, ConfigError> {
-        let mut eps = [Fix::ZERO; 2];
-        let mut c = [Fix::ZERO; 2];
-        for ((e, c), (amp, f)) in eps.iter_mut().zip(c.iter_mut()).zip(SINES) {
-            *e = fix_from_f32(
-                "oscillator step",
-                2.0 * core::f32::consts::PI * f * dt_ms * 1e-3,
-            )?;
-            if *e == Fix::ZERO {
-                return Err(ConfigError::OutOfRange {
-                    what: "oscillator step (below Q16.16 resolution)",
-                    value: dt_ms,
-                });
-            }
-            *c = fix_from_f32("oscillator amplitude", amp)?;
-        }
+        let [(a0, f0), (a1, f1)] = SINES;
         Ok(SineSum {
-            eps,
-            c,
-            s: [Fix::ZERO; 2],
+            osc: [
+                Oscillator::new(a0, f0, dt_ms)?,
+                Oscillator::new(a1, f1, dt_ms)?,
+            ],
         })
     }
 
     /// Advances one step and returns `x`.
     #[inline]
     pub fn advance(&mut self) -> Fix {
-        let mut x = Fix::ZERO;
-        for ((e, c), s) in self
-            .eps
-            .iter()
-            .zip(self.c.iter_mut())
-            .zip(self.s.iter_mut())
-        {
-            *c = c.saturating_sub(mul(*e, *s));
-            *s = s.saturating_add(mul(*e, *c));
-            x = x.saturating_add(*s);
-        }
-        x
+        self.osc
+            .iter_mut()
+            .fold(Fix::ZERO, |x, o| x.saturating_add(o.advance()))
     }
 }
 
