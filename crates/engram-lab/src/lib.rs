@@ -9,6 +9,8 @@
 //! | --- | --- | --- |
 //! | `izhikevich2003` | [`izhikevich2003`] | Izhikevich (2003): 1000 spiking neurons, irregular firing with alpha/gamma rhythms |
 //! | `brette-cuba`, `brette-coba` | [`brette2007`] | Brette et al. (2007) benchmarks 2 and 1: 4000 LIF neurons, self-sustained asynchronous irregular activity |
+//! | `pes` | [`pes`] | MacNeil & Eliasmith (2011), Nengo's PES: a spiking LIF ensemble learns decoders of x and x² online from zero |
+//! | `eprop` | [`eprop`] | Bellec et al. (2020): e-prop trains a recurrent LIF network to generate a sum of sinusoids (symmetric and random feedback) |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
