@@ -10,7 +10,7 @@
 //! - and below half of the control in which only the readout learns (same readout rule, same
 //!   trials): the recurrent and input plasticity is doing the work — measured 0.0081 vs 0.040;
 //! - random e-prop (fixed random feedback, no weight transport): the same two bounds — measured
-//!   8.5 %, 0.0159 vs 0.040 (seeds 2–4: 8.0–13.2 %, 0.57–0.83 of half the control);
+//!   8.5 %, 0.0159 vs 0.040 (seeds 2–4: 8.0–13.2 % of the start, 0.30–0.41 of the control);
 //! - locality: with zero feedback weights (`L_j = 0`) the input and recurrent weights do not move
 //!   while the eligibilities fill: the learning signal is the only way the error reaches them.
 

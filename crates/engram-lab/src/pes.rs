@@ -18,7 +18,10 @@
 //! fires on the step grid, so this runs at dt = 0.1 ms, where the 2.5–5 ms inter-spike intervals are
 //! resolved to 2–4 %. The learned connection and the rule's presynaptic filter share τ_syn = 10 ms
 //! (Nengo's default PES `pre_synapse` is 5 ms; 10 ms halves the spike noise on `ŷ`). The learning rate
-//! is κ per ms in weight units (Nengo's `learning_rate` additionally divides by `n`).
+//! is κ per ms in weight units (Nengo's `learning_rate` additionally divides by `n`). Nengo clamps the
+//! voltage at 0 from below; engram's LIF does not, so a strongly inhibited neuron (`J` down to
+//! −1 600) resumes firing up to a few τ_rc later when `x` comes back into its range — at the 0.5 and
+//! 1.3 Hz of the input a small lag that the learned decoders absorb.
 //!
 //! ## Step (0.1 ms)
 //! 1. The environment advances: `x`, and `y* = f(x)`.
@@ -39,8 +42,8 @@
 //! ## Numbers
 //! Decoders are `i16` steps of `8/32767` (range ±8 in units of `x` per spike); a decoder change of a
 //! small error is a fraction of a step, so rounding is [`Rounding::Stochastic`] (unbiased; seeded).
-//! Encoding gains and biases are Q16.16 (|J| ≤ 40·20 at an intercept of 0.95); the environment's
-//! oscillators are integer (see [`SineSum`]). Everything in [`Network::step`] is integer arithmetic.
+//! Encoding gains and biases are Q16.16 (gain ≤ 790 at an intercept of ±0.95, so |J| ≤ 1 600);
+//! the environment's oscillators are integer (see [`SineSum`]). Everything in [`Network::step`] is integer arithmetic.
 
 use engram::neuron::{
     Lif, LifParams, LifState, Nonlinearity, Population, RateParams, RateUnit, Synapses,
