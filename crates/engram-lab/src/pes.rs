@@ -19,9 +19,10 @@
 //! resolved to 2–4 %. The learned connection and the rule's presynaptic filter share τ_syn = 10 ms
 //! (Nengo's default PES `pre_synapse` is 5 ms; 10 ms halves the spike noise on `ŷ`). The learning rate
 //! is κ per ms in weight units (Nengo's `learning_rate` additionally divides by `n`). Nengo clamps the
-//! voltage at 0 from below; engram's LIF does not, so a strongly inhibited neuron (`J` down to
-//! −1 600) resumes firing up to a few τ_rc later when `x` comes back into its range — at the 0.5 and
-//! 1.3 Hz of the input a small lag that the learned decoders absorb.
+//! voltage at 0 from below; engram's LIF does not, so below threshold the voltage of a neuron
+//! follows its current (down to −1 600) with a lag of ≈ τ_rc, and the neuron resumes firing ≈ 20 ms
+//! late when `x` comes back into its range — a small lag at the 0.5 and 1.3 Hz of the input, which
+//! the learned decoders absorb.
 //!
 //! ## Step (0.1 ms)
 //! 1. The environment advances: `x`, and `y* = f(x)`.
