@@ -135,7 +135,8 @@ fn the_learning_signal_is_the_only_error_path() {
 
 /// The paper's size: 600 LIF neurons, 1 s trials at 1, 2, 3, 5 Hz, the small test's learning rates.
 /// Slow: the per-step sweep over 372 000 synapses takes ≈ 6 s per trial in the test profile (20 min
-/// for 200 trials); run with `--ignored`.
+/// for 200 trials); run with `--ignored`. Measured over the first 55 trials (then stopped): 0.0915 in
+/// trial 0, 0.0131 in trials 20–24, 0.0024 in trials 50–54 (2.6 %), 14 Hz.
 #[test]
 #[ignore]
 fn eprop_at_the_papers_size() {
