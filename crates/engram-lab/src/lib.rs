@@ -19,6 +19,8 @@
 //! | `homeostasis` | [`homeostasis`] | Turrigiano et al. (1998) synaptic scaling; Desai et al. (1999) intrinsic plasticity: LIF neurons return to a target rate from far above or below |
 //! | `distal-reward` | [`distal_reward`] | Izhikevich (2007): dopamine-modulated STDP finds the one synapse whose coincidences are rewarded 1–3 s later |
 //! | `triplet` | [`triplet`] | Pfister & Gerstner (2006) on Sjöström et al. (2001): triplet STDP potentiates both pairing orders at high frequency, pair STDP cannot |
+//! | `pes` | [`pes`] | MacNeil & Eliasmith (2011), Nengo's PES: a spiking LIF ensemble learns decoders of x and x² online from zero |
+//! | `eprop` | [`eprop`] | Bellec et al. (2020): e-prop trains a recurrent LIF network to generate a sum of sinusoids (symmetric and random feedback) |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -26,10 +28,12 @@
 pub mod bcm;
 pub mod brette2007;
 pub mod distal_reward;
+pub mod eprop;
 pub mod homeostasis;
 pub mod izhikevich2003;
 pub mod kernels;
 pub mod oja_pca;
+pub mod pes;
 pub mod triplet;
 
 use engram::hash::Fnv64;
