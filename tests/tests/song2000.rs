@@ -64,10 +64,11 @@ fn output_rate_is_stabilised_against_input_rate() {
     let (f10, f40) = (a.initial_hz, b.initial_hz);
     println!("frozen initial weights: {f10:.1} Hz at 10 Hz, {f40:.1} Hz at 40 Hz");
     assert!(f40 / f10.max(0.1) > 3.0, "frozen: {f40:.1} / {f10:.1}");
-    // During learning at 40 Hz the output rate comes down from the frozen value (≈ 540 Hz) to a
-    // tenth of it within the first window (60 s) and stays there.
+    // During learning at 40 Hz the output rate comes down from the frozen value (≈ 540 Hz): below
+    // a fifth of it over the first 60 s window, below a tenth in every later one.
+    let (first, rest) = b.curve.split_first().unwrap();
     assert!(
-        b.curve.iter().all(|&r| r < b.initial_hz / 10.0),
+        *first < b.initial_hz / 5.0 && rest.iter().all(|&r| r < b.initial_hz / 10.0),
         "40 Hz learning curve {:?} vs frozen {:.1}",
         b.curve,
         b.initial_hz
