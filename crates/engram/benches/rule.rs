@@ -21,6 +21,24 @@
 //! and are clamped); the code path per synapse is the same.
 //!
 //! Run: `cargo bench -p engram --bench rule -- --warm-up-time 1 --measurement-time 2`.
+//!
+//! Measured (x86-64 host shared with other jobs, ±10 %; ns per synapse touched; dense touches ≈ 95 000
+//! synapses per pre-spike step and ≈ 107 000 per post-spike step, sparse ≈ 9 300 and ≈ 10 800, ticks
+//! all 10⁶ / ≈ 100 000):
+//!
+//! | case | dense | sparse |
+//! | --- | --- | --- |
+//! | `static` | 0.08 | 0.45 |
+//! | `pair_pre` | 5.7 (72× static) | 5.4 (12×) |
+//! | `pair_post` | 4.3 | 4.2 |
+//! | `triplet_pre` / `_post` | 8.6 / 5.4 | 8.4 / 5.4 |
+//! | `rstdp_pre` / `_tick` | 5.2 / 5.2 | 5.3 / 5.0 |
+//! | `oja_tick` / `bcm_tick` | 9.8 / 10.7 | 9.8 / 10.6 |
+//!
+//! The per-synapse cost is the applier's interpretation of the terms (a match per factor, bounds-
+//! checked reads, rounding by mode, clamping), not memory traffic: it is the same for dense and
+//! sparse. Static dense propagation is a vectorised add (0.08 ns), so fused learning is ~70× a
+//! transmitted spike there.
 //! Storage is leaked (a few MB per case) so each case can own a `'static` projection.
 
 use std::hint::black_box;
