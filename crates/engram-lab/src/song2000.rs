@@ -47,6 +47,16 @@
 //! convergence time by the same factor and makes the final distribution noisier (each jump is larger).
 //! The tests say which factor they use.
 
+//! **Measured** (seed 1, paper amplitudes, 16 bits): from uniform weights (20 % within 10 % of a
+//! bound) and 1.4 Hz / 540 Hz output with those weights frozen at 10 / 40 Hz input, learning for
+//! 1500 s at 10 Hz gives 68 % near a bound (29 % at 0, 39 % at g_max) and 15.0 Hz; 600 s at 40 Hz
+//! gives 83 % (76 % / 7 %) and 19.0 Hz: the output rate ratio falls from ≈ 370 to 1.3. Longer runs
+//! (4000 s / 2000 s) give 80 % / 82 % and 13.9 / 22.3 Hz. Precision: `tests/song2000_precision.rs`.
+//!
+//! This experiment exposed a trace dead band in the core (fixed in `engram::trace`): with decay
+//! rounded to nearest, a post trace below 100 LSB never decayed, so every presynaptic spike kept
+//! depressing after the neuron fell silent and (with a doubled amplitude) silenced it for good.
+
 use crate::Simulation;
 use engram::hash::{Fnv64, StateHash};
 use engram::neuron::{Lif, LifParams, LifState, Population, Spikes, Synapses};
