@@ -20,6 +20,7 @@
 //! | `distal-reward` | [`distal_reward`] | Izhikevich (2007): dopamine-modulated STDP finds the one synapse whose coincidences are rewarded 1–3 s later |
 //! | `triplet` | [`triplet`] | Pfister & Gerstner (2006) on Sjöström et al. (2001): triplet STDP potentiates both pairing orders at high frequency, pair STDP cannot |
 //! | `pes` | [`pes`] | MacNeil & Eliasmith (2011), Nengo's PES: a spiking LIF ensemble learns decoders of x and x² online from zero |
+//! | `song2000` | [`song2000`] | Song, Miller & Abbott (2000): additive STDP on a conductance LIF neuron with 1000 Poisson inputs makes the weights bimodal and the output rate nearly independent of the input rate |
 //! | `eprop` | [`eprop`] | Bellec et al. (2020): e-prop trains a recurrent LIF network to generate a sum of sinusoids (symmetric and random feedback) |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
@@ -34,6 +35,7 @@ pub mod izhikevich2003;
 pub mod kernels;
 pub mod oja_pca;
 pub mod pes;
+pub mod song2000;
 pub mod triplet;
 
 use engram::hash::Fnv64;

@@ -6,8 +6,14 @@
 //! Discretisation: exact for the decay, `x ← x · e^{-dt/τ}` (a [`Frac`] computed once), then the spike
 //! effect. With [`TraceMode::Accumulate`] every spike adds `A` (all-to-all pairing); with
 //! [`TraceMode::Reset`] a spike sets `x = A` (nearest-neighbour pairing). Values are [`Fix`]; adding
-//! saturates at `Fix::MAX`, decay rounds to nearest (a trace of one LSB stays at one LSB; that is 1.5e-5
-//! of the unit and is documented as the floor).
+//! saturates at `Fix::MAX`.
+//!
+//! Decay rounds to nearest, except that a value the rounding would leave unchanged moves one LSB
+//! toward zero. Without that exception every `|x| < 0.5 LSB / (1 − e^{-dt/τ})` would be a fixed point:
+//! 100 LSB (1.5·10⁻³ of the unit) for τ = 20 ms at dt = 0.1 ms, a residue that never decays and that
+//! a rule multiplies into every later spike's update (an STDP depression that goes on forever after
+//! the postsynaptic neuron falls silent). With it, every trace reaches exactly 0, linearly (one LSB per
+//! step) below that bound and exponentially (to within rounding) above it.
 
 use crate::error::ConfigError;
 use crate::num::{Fix, Frac, fix_from_f32};
@@ -56,10 +62,16 @@ impl Trace {
         })
     }
 
-    /// One step of decay of a single trace value.
+    /// One step of decay of a single trace value (see the module doc for the rounding).
     #[inline]
     pub fn decayed(&self, x: Fix) -> Fix {
-        self.decay.mul(x)
+        let y = self.decay.mul(x);
+        if y == x {
+            // |x| below the dead band (or 0): one LSB toward zero.
+            Fix::from_bits(x.to_bits() - x.to_bits().signum())
+        } else {
+            y
+        }
     }
 
     /// The effect of a spike on a (decayed) trace value.
@@ -75,7 +87,7 @@ impl Trace {
     #[inline]
     pub fn decay_all(&self, xs: &mut [Fix]) {
         for x in xs {
-            *x = self.decay.mul(*x);
+            *x = self.decayed(*x);
         }
     }
 
@@ -126,6 +138,39 @@ mod tests {
         };
         rt.step(&mut x, &[0, 7]);
         assert_eq!(x[0], Fix::ONE);
+    }
+
+    #[test]
+    fn small_traces_decay_to_zero() {
+        // τ/dt = 200: nearest rounding alone would keep any value below ~100 LSB forever.
+        let tr = Trace::new(
+            TraceParams {
+                tau_ms: 20.0,
+                impulse: 1.0,
+                mode: TraceMode::Accumulate,
+            },
+            0.1,
+        )
+        .unwrap();
+        let mut x = [
+            Fix::from_bits(99),
+            Fix::from_bits(1),
+            Fix::from_bits(-99),
+            Fix::ZERO,
+        ];
+        for _ in 0..99 {
+            tr.decay_all(&mut x);
+        }
+        assert_eq!(x, [Fix::ZERO; 4]);
+        // Above the dead band the decay is the rounded exponential.
+        assert_eq!(tr.decayed(Fix::ONE), tr.decay.mul(Fix::ONE));
+        // From 1.0, the whole way down: exactly 0 within 2000 steps (10 τ), never negative.
+        let mut y = [Fix::ONE];
+        for _ in 0..2000 {
+            tr.decay_all(&mut y);
+            assert!(y[0] >= Fix::ZERO);
+        }
+        assert_eq!(y[0], Fix::ZERO);
     }
 
     #[test]

@@ -115,7 +115,7 @@ impl State<'_> {
     }
 
     /// `coef · pre · post₀ · post₁ · factor`, saturating; `Fix::ONE` factors cost nothing.
-    #[inline]
+    #[inline(always)]
     fn term(&self, t: &Term, i: usize, j: usize, k: usize, w: i32, sig: &Signals<'_>) -> Fix {
         let mut v = t.coef;
         if t.pre != Pre::One {
@@ -135,7 +135,7 @@ impl State<'_> {
     }
 
     /// Applies `terms` to synapse `(i, j, k)`: eligibility-targeted terms first, then weight terms.
-    #[inline]
+    #[inline(always)]
     fn apply<W: Weight>(
         &mut self,
         terms: Which,
@@ -169,7 +169,7 @@ impl State<'_> {
     }
 
     /// `w += round(Δ)` (raw steps), soft-bounded if configured, clamped to the bounds.
-    #[inline]
+    #[inline(always)]
     fn update<W: Weight>(&mut self, w: &mut W, delta: Fix) {
         let r = &self.rule;
         let cur = w.get();

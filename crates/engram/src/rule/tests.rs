@@ -66,6 +66,52 @@ fn pair_stdp_window_matches_the_exponentials() {
     assert!(pair_dw(10, 10, 0.5) > 0.009);
 }
 
+/// A post spike long ago leaves no trace: later pre spikes do not depress. (Regression: the trace
+/// decay rounded to nearest, so a post trace below 0.5 LSB/(1 − e^{-dt/τ}) = 100 LSB never decayed and
+/// every later pre spike depressed by `A₋ · 1.5e-3`, a drift that silenced Song et al.'s neuron.)
+#[test]
+fn stale_traces_decay_to_zero_and_stop_acting() {
+    let fmt = stdp_fmt();
+    let scale = fmt.scale().unwrap();
+    // A₋ = 0.5: a 100-LSB residue (1.5e-3) would be 0.75e-3 of the range, 25 steps, per pre spike.
+    let rule = Rule::new::<i16>(
+        &RuleParams::pair_stdp(0.5, 0.5, 20.0, 20.0, Pairing::AllToAll),
+        &fmt,
+        scale,
+        DT,
+    )
+    .unwrap();
+    let mut w = [scale.raw_from_f32(0.5) as i16];
+    let mut acc = [0i32];
+    let proj = Dense::new(1, 1, &mut w, &mut acc, scale).unwrap();
+    let (mut xt, mut yt) = ([Fix::ZERO; 1], [Fix::ZERO; 1]);
+    let st = RuleStorage {
+        pre_traces: &mut xt,
+        post_traces: &mut yt,
+        eligibility: &mut [],
+        theta: &mut [],
+    };
+    let mut p = Plastic::new(proj, rule, st, 1).unwrap();
+    let mut target = [Fix::ZERO];
+    // One post spike, then 10 s of silence (20 τ: e^-20 of a trace is far below one LSB).
+    p.learn(&[], &[0], &Signals::NONE);
+    for _ in 0..100_000 {
+        p.propagate(&[], &mut target, &Signals::NONE);
+        p.learn(&[], &[], &Signals::NONE);
+    }
+    assert_eq!(p.post_trace(0), &[Fix::ZERO]);
+    let before = p.proj.weights()[0];
+    for _ in 0..100 {
+        p.propagate(&[0], &mut target, &Signals::NONE);
+        p.learn(&[0], &[], &Signals::NONE);
+    }
+    assert_eq!(
+        p.proj.weights()[0],
+        before,
+        "pre spikes after silence must not depress"
+    );
+}
+
 #[test]
 fn hard_bounds_clamp_and_soft_bounds_scale() {
     assert!(pair_dw(10, 11, 1.0).abs() < 1e-9, "no LTP above w_max");
