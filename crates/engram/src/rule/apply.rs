@@ -356,6 +356,12 @@ impl<'a, W: Weight, P: Synapses<W>> Plastic<'a, W, P> {
     pub fn rng(&self) -> &Rng {
         &self.st.rng
     }
+
+    /// Steps since the last tick sweep (`0..period`; part of the state: it fixes when the next
+    /// sweep runs).
+    pub fn since_tick(&self) -> u16 {
+        self.since_tick
+    }
 }
 
 /// Applies spikes to trace-major traces (`MAX_TRACES` at most).
