@@ -171,9 +171,11 @@ fn print_summary(r: &experiments::RunResult) {
         "real-time x    {:.2}",
         r.steps as f64 * r.dt_ms / 1000.0 / secs.max(1e-9)
     );
-    println!(
-        "model RAM      {} bytes ({:.1} KiB)",
-        r.ram_bytes,
-        r.ram_bytes as f64 / 1024.0
-    );
+    if let Some(ram) = r.ram_bytes {
+        println!(
+            "model RAM      {} bytes ({:.1} KiB)",
+            ram,
+            ram as f64 / 1024.0
+        );
+    }
 }

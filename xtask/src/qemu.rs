@@ -87,9 +87,14 @@ impl Machine {
 }
 
 /// Every firmware program (one file each in `src/bin/`).
-pub const PROGRAMS: [&str; 5] = [
+pub const PROGRAMS: [&str; 10] = [
     "izhikevich2003",
     "brette-cuba",
+    "distal-reward",
+    "homeostasis-scaling",
+    "homeostasis-intrinsic",
+    "pes",
+    "eprop",
     "bench",
     "kernels",
     "selftest",
@@ -112,7 +117,9 @@ pub struct Check {
 }
 
 /// The bit-exactness checks CI runs (step counts chosen to keep `cargo xtask qemu` to a few minutes).
-pub const CHECKS: [Check; 4] = [
+/// The learning experiments run their `Config::check` (`tests/tests/check_configs.rs` asserts that
+/// these sizes, steps and seeds see weight changes, eligibilities, stochastic rounding and rewards).
+pub const CHECKS: [Check; 14] = [
     Check {
         exp: "izhikevich2003",
         machine: Machine::Mps2An386,
@@ -128,6 +135,41 @@ pub const CHECKS: [Check; 4] = [
         seed: 3,
     },
     Check {
+        exp: "distal-reward",
+        machine: Machine::Mps2An386,
+        neurons: 1000,
+        steps: 2000,
+        seed: 7,
+    },
+    Check {
+        exp: "homeostasis-scaling",
+        machine: Machine::Mps2An386,
+        neurons: 50,
+        steps: 5000,
+        seed: 5,
+    },
+    Check {
+        exp: "homeostasis-intrinsic",
+        machine: Machine::Mps2An386,
+        neurons: 50,
+        steps: 5000,
+        seed: 5,
+    },
+    Check {
+        exp: "pes",
+        machine: Machine::Mps2An386,
+        neurons: 100,
+        steps: 5000,
+        seed: 3,
+    },
+    Check {
+        exp: "eprop",
+        machine: Machine::Mps2An386,
+        neurons: 50,
+        steps: 2000,
+        seed: 2,
+    },
+    Check {
         exp: "izhikevich2003",
         machine: Machine::Microbit,
         neurons: 64,
@@ -140,6 +182,41 @@ pub const CHECKS: [Check; 4] = [
         neurons: 200,
         steps: 2000,
         seed: 3,
+    },
+    Check {
+        exp: "distal-reward",
+        machine: Machine::Microbit,
+        neurons: 50,
+        steps: 5000,
+        seed: 7,
+    },
+    Check {
+        exp: "homeostasis-scaling",
+        machine: Machine::Microbit,
+        neurons: 10,
+        steps: 5000,
+        seed: 5,
+    },
+    Check {
+        exp: "homeostasis-intrinsic",
+        machine: Machine::Microbit,
+        neurons: 10,
+        steps: 5000,
+        seed: 5,
+    },
+    Check {
+        exp: "pes",
+        machine: Machine::Microbit,
+        neurons: 100,
+        steps: 5000,
+        seed: 3,
+    },
+    Check {
+        exp: "eprop",
+        machine: Machine::Microbit,
+        neurons: 16,
+        steps: 2000,
+        seed: 2,
     },
 ];
 

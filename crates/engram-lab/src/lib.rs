@@ -36,7 +36,10 @@ pub mod oja_pca;
 pub mod pes;
 pub mod triplet;
 
-use engram::hash::Fnv64;
+use engram::hash::{Fnv64, StateHash, hash_rule_state};
+use engram::num::Weight;
+use engram::projection::Synapses;
+use engram::rule::Plastic;
 
 /// A running experiment as the host's hash mode and the firmware drive it: step, count, hash.
 ///
@@ -97,4 +100,19 @@ impl History {
     pub const fn finish(&self) -> u64 {
         self.0.finish()
     }
+}
+
+/// Visits a plastic projection as two parts of a [`Simulation::hash_parts`]: `names[0]` its synapses
+/// (topology, weights, accumulators), `names[1]` its rule state (traces, eligibility, θ, the
+/// stochastic-rounding generator, the tick phase: [`engram::hash::hash_rule_state`]).
+pub fn visit_plastic<W: Weight, P: Synapses<W> + StateHash>(
+    p: &Plastic<'_, W, P>,
+    names: [&'static str; 2],
+    visit: &mut dyn FnMut(&'static str, u64),
+) {
+    let [synapses, rule] = names;
+    visit(synapses, p.proj.state_hash());
+    let mut h = Fnv64::new();
+    hash_rule_state(p, &mut h);
+    visit(rule, h.finish());
 }
