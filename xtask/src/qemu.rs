@@ -10,8 +10,9 @@
 //! 4. for every [`CHECKS`] entry runs the firmware under QEMU and `engram run <exp> --hash` on the
 //!    host with the same steps, seed and size, and fails if the state hashes differ — after finding,
 //!    by bisection over the step count, the first step whose state differs and the parts that differ;
-//! 5. compares instruction counts (per step, and from the `bench` program) with `budget.toml` and fails
-//!    if one grew by more than [`TOLERANCE`]. `--bless` rewrites the budget with the measured values.
+//! 5. compares instruction counts (per step, and from the `bench` and `bench-plastic` programs) with
+//!    `budget.toml` and fails if one grew by more than [`TOLERANCE`]. `--bless` rewrites the budget
+//!    with the measured values.
 //!
 //! Every QEMU run is under a timeout (QEMU exits 0 on SIGTERM, so a hang must not reach it).
 
@@ -87,7 +88,7 @@ impl Machine {
 }
 
 /// Every firmware program (one file each in `src/bin/`).
-pub const PROGRAMS: [&str; 10] = [
+pub const PROGRAMS: [&str; 11] = [
     "izhikevich2003",
     "brette-cuba",
     "distal-reward",
@@ -96,6 +97,7 @@ pub const PROGRAMS: [&str; 10] = [
     "pes",
     "eprop",
     "bench",
+    "bench-plastic",
     "kernels",
     "selftest",
 ];
@@ -534,17 +536,30 @@ fn kernels(root: &Path, m: Machine) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `bench` on `m`: checks the SysTick calibration and returns the per-unit counts.
-fn bench(root: &Path, m: Machine, measured: &mut Measured) -> Result<(), String> {
-    let r = run_firmware(m, &m.elf(root, "bench"), &[], RUN_TIMEOUT)?;
+/// The micro-benchmark programs: `bench` (neurons, static synapses; also the SysTick calibration)
+/// and `bench-plastic` (plastic synapse updates per rule).
+const BENCHES: [&str; 2] = ["bench", "bench-plastic"];
+
+/// Runs the micro-benchmark `prog` on `m` and adds its per-unit counts to `measured`; for `bench`,
+/// also checks the SysTick calibration.
+fn bench(root: &Path, m: Machine, prog: &str, measured: &mut Measured) -> Result<(), String> {
+    let r = run_firmware(m, &m.elf(root, prog), &[], RUN_TIMEOUT)?;
     if r.status != 0 {
         return Err(format!(
-            "bench on {} exited with {}:\n{}",
+            "{prog} on {} exited with {}:\n{}",
             m.name(),
             r.status,
             r.log()
         ));
     }
+    if prog == "bench" {
+        calibration(&r, m)?;
+    }
+    read_bench_lines(&r, measured)
+}
+
+/// Checks the `calibration <instructions> <ticks>` line of a `bench` run.
+fn calibration(r: &Run, m: Machine) -> Result<(), String> {
     let cal = r
         .value("calibration")
         .and_then(|v| v.split_once(' '))
@@ -564,6 +579,11 @@ fn bench(root: &Path, m: Machine, measured: &mut Measured) -> Result<(), String>
             m.name()
         ));
     }
+    Ok(())
+}
+
+/// Reads the `bench <key> <instructions> <units>` lines of a run as `bench.<key>` = per unit.
+fn read_bench_lines(r: &Run, measured: &mut Measured) -> Result<(), String> {
     for l in r.lines.iter().filter(|l| l.level.is_none()) {
         let Some(rest) = l.message.strip_prefix("bench ") else {
             continue;
@@ -662,7 +682,9 @@ pub fn qemu(root: &Path, bless: bool) -> Result<(), String> {
 
     println!("\n== instruction counts (-icount shift=0, SysTick)");
     for m in Machine::ALL {
-        bench(root, m, measured.entry(m).or_default())?;
+        for prog in BENCHES {
+            bench(root, m, prog, measured.entry(m).or_default())?;
+        }
     }
     let budget_path = root.join(BUDGET);
     if bless {
@@ -697,6 +719,9 @@ fn budget_toml(measured: &BTreeMap<Machine, Measured>) -> String {
          # bench.neuron.<model>  instructions per neuron update (Population::step, 256 neurons)\n\
          # bench.synapse.<kind>  instructions per synapse per presynaptic spike (accumulate)\n\
          # bench.deliver.<kind>  instructions per postsynaptic target (deliver: scale, add, zero)\n\
+         # bench.plastic.<rule>-<pre|post|tick>.<kind>  instructions per plastic synapse update\n\
+         #                       (bench-plastic: on_pre fused in propagation, on_post, tick sweep);\n\
+         #                       bench.plastic.static.<kind> the static synapse of the same projection\n\
          # On the micro:bit (Cortex-M0, 16 MHz) 1 tick = 62.5 instructions, also checked by calibration.\n",
     );
     for (m, values) in measured {
@@ -720,7 +745,7 @@ fn check_budget(path: &Path, measured: &BTreeMap<Machine, Measured>) -> Result<(
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut over = vec![];
     println!(
-        "\n  {:<11} {:<28} {:>12} {:>12} {:>8}",
+        "\n  {:<11} {:<36} {:>12} {:>12} {:>8}",
         "machine", "measure", "measured", "budget", "change"
     );
     for (m, values) in measured {
@@ -735,7 +760,7 @@ fn check_budget(path: &Path, measured: &BTreeMap<Machine, Measured>) -> Result<(
                 None => ("-".into(), "new".into()),
             };
             println!(
-                "  {:<11} {:<28} {:>12.2} {:>12} {:>8}",
+                "  {:<11} {:<36} {:>12.2} {:>12} {:>8}",
                 m.name(),
                 k,
                 v,
