@@ -91,8 +91,12 @@ fn at(xs: &[Fix], i: usize) -> Fix {
     xs.get(i).copied().unwrap_or(Fix::ZERO)
 }
 
+// The per-synapse helpers are `inline(always)`: called out of line, every synapse re-loaded the
+// `Signals` and `State` fields (~20 words, spilled to the stack) before any arithmetic. Inlined, the
+// loads leave the synapse loops: measured on the emulated Cortex-M4F, 184 → 144 instructions per
+// pair-STDP `on_pre` update, 15–27 % fewer for every rule (`bench-plastic`, README).
 impl State<'_> {
-    #[inline]
+    #[inline(always)]
     fn pre(&self, q: Pre, i: usize, sig: &Signals<'_>) -> Fix {
         match q {
             Pre::One => Fix::ONE,
@@ -101,7 +105,7 @@ impl State<'_> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn post(&self, q: Post, j: usize, sig: &Signals<'_>) -> Fix {
         match q {
             Post::One => Fix::ONE,
@@ -115,7 +119,7 @@ impl State<'_> {
     }
 
     /// `coef · pre · post₀ · post₁ · factor`, saturating; `Fix::ONE` factors cost nothing.
-    #[inline]
+    #[inline(always)]
     fn term(&self, t: &Term, i: usize, j: usize, k: usize, w: i32, sig: &Signals<'_>) -> Fix {
         let mut v = t.coef;
         if t.pre != Pre::One {
@@ -135,7 +139,7 @@ impl State<'_> {
     }
 
     /// Applies `terms` to synapse `(i, j, k)`: eligibility-targeted terms first, then weight terms.
-    #[inline]
+    #[inline(always)]
     fn apply<W: Weight>(
         &mut self,
         terms: Which,
@@ -169,7 +173,7 @@ impl State<'_> {
     }
 
     /// `w += round(Δ)` (raw steps), soft-bounded if configured, clamped to the bounds.
-    #[inline]
+    #[inline(always)]
     fn update<W: Weight>(&mut self, w: &mut W, delta: Fix) {
         let r = &self.rule;
         let cur = w.get();
@@ -204,7 +208,7 @@ struct PreHook<'r, 's, 'a> {
 }
 
 impl<W: Weight> SynapseHook<W> for PreHook<'_, '_, '_> {
-    #[inline]
+    #[inline(always)]
     fn synapse(&mut self, pre: usize, post: usize, k: usize, w: &mut W) {
         self.st.apply(Which::Pre, pre, post, k, w, self.sig);
     }
