@@ -5,9 +5,14 @@
 //! `static` arrays) and steps without allocating. With the `std` feature each also offers `Buffers`,
 //! heap storage sized at run time for the host.
 //!
-//! Every experiment's `Network` implements [`Simulation`]: step it, count its spikes, hash its complete
-//! state. That one trait is all the `engram` command's `--hash` mode and the emulated-Cortex-M firmware
+//! An experiment's `Network` implements [`Simulation`]: step it, count its spikes, hash its
+//! complete state (for the learning experiments that includes every weight, trace, eligibility, θ,
+//! the objective's running state and every stochastic-rounding generator). That one trait is all
+//! the `engram` command's `--hash` mode and the emulated-Cortex-M firmware
 //! (`boards/qemu-mps2-an386`) need, so a new experiment is checked host ↔ chip by implementing it.
+//! Done for `izhikevich2003`, `brette2007`, `distal_reward`, `homeostasis`, `pes` and `eprop` (the
+//! learning ones in a `Config::check` configuration sized for the check); not yet for `oja_pca`,
+//! `bcm` and `triplet`.
 //!
 //! | experiment | module | what it reproduces |
 //! | --- | --- | --- |
