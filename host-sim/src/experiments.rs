@@ -2,7 +2,9 @@
 
 use crate::analysis::Raster;
 use engram_lab::homeostasis::Mechanism;
-use engram_lab::{Simulation, brette2007, distal_reward, eprop, homeostasis, izhikevich2003, pes};
+use engram_lab::{
+    Simulation, bcm, brette2007, distal_reward, eprop, homeostasis, izhikevich2003, oja_pca, pes,
+};
 use std::time::{Duration, Instant};
 
 /// A named experiment.
@@ -25,11 +27,15 @@ pub enum Experiment {
     Pes,
     /// e-prop pattern generation (`eprop::Config::check`).
     Eprop,
+    /// Oja (1982): one linear neuron finds the first principal component.
+    OjaPca,
+    /// BCM: one rate neuron becomes selective to one of 10 patterns.
+    Bcm,
 }
 
 impl Experiment {
     /// Every experiment, in listing order.
-    pub const ALL: [Experiment; 8] = [
+    pub const ALL: [Experiment; 10] = [
         Experiment::Izhikevich2003,
         Experiment::BretteCuba,
         Experiment::BretteCoba,
@@ -38,6 +44,8 @@ impl Experiment {
         Experiment::HomeostasisIntrinsic,
         Experiment::Pes,
         Experiment::Eprop,
+        Experiment::OjaPca,
+        Experiment::Bcm,
     ];
 
     /// The name used on the command line.
@@ -51,6 +59,8 @@ impl Experiment {
             Experiment::HomeostasisIntrinsic => "homeostasis-intrinsic",
             Experiment::Pes => "pes",
             Experiment::Eprop => "eprop",
+            Experiment::OjaPca => "oja-pca",
+            Experiment::Bcm => "bcm",
         }
     }
 
@@ -62,6 +72,7 @@ impl Experiment {
             Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => 50,
             Experiment::Pes => 100,
             Experiment::Eprop => 50,
+            Experiment::OjaPca | Experiment::Bcm => 1,
         }
     }
 
@@ -91,6 +102,12 @@ impl Experiment {
             }
             Experiment::Eprop => {
                 "Bellec et al. (2020): e-prop trains 50 recurrent LIF neurons to draw a sum of sinusoids"
+            }
+            Experiment::OjaPca => {
+                "Oja (1982): a linear neuron with Oja's rule converges to the first principal component of 10-d Gaussian input"
+            }
+            Experiment::Bcm => {
+                "Bienenstock, Cooper & Munro (1982): a rate neuron with the BCM rule becomes selective to one of 10 patterns"
             }
         }
     }
@@ -186,6 +203,33 @@ impl Experiment {
                     "frozen Poisson input, target: four sinusoids per 500 ms trial",
                 ),
             ],
+            Experiment::OjaPca => [
+                (
+                    "architecture",
+                    "10 inputs → 1 linear rate neuron, i16 weights",
+                ),
+                (
+                    "learning rule",
+                    "Oja: dw = η(x·y − y²·w), stochastic rounding",
+                ),
+                ("objective", "variance E[y²] (ascended on the unit sphere)"),
+                ("environment", "10-d Gaussian input with a known covariance"),
+            ],
+            Experiment::Bcm => [
+                (
+                    "architecture",
+                    "100 inputs → 1 rectified linear rate neuron",
+                ),
+                (
+                    "learning rule",
+                    "BCM: dw = η·x·y·(y − θ), θ = ⟨y²⟩ (τ 1 s), stochastic rounding",
+                ),
+                ("objective", "selectivity; variance E[y²] logged"),
+                (
+                    "environment",
+                    "10 orthogonal patterns of 10 inputs, presented at random",
+                ),
+            ],
         }
     }
 
@@ -200,6 +244,8 @@ impl Experiment {
             }
             Experiment::Pes => dt_of(pes::DT_MS),
             Experiment::Eprop => dt_of(eprop::DT_MS),
+            Experiment::OjaPca => dt_of(oja_pca::DT_MS),
+            Experiment::Bcm => dt_of(bcm::DT_MS),
         }
     }
 
@@ -211,6 +257,7 @@ impl Experiment {
             Experiment::DistalReward => 5000.0,
             Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => 10_000.0,
             Experiment::Pes | Experiment::Eprop => 2000.0,
+            Experiment::OjaPca | Experiment::Bcm => 20_000.0,
         }
     }
 }
@@ -312,6 +359,23 @@ fn run_learning(
                 cfg.n_in * cfg.n_rec + cfg.n_rec_synapses() + cfg.n_rec,
             )
         }
+        Experiment::OjaPca | Experiment::Bcm => {
+            // Rate neurons: nothing to record as a raster.
+            let start = Instant::now();
+            hash_run(exp, seed, steps, None, &mut |_| {})?;
+            return Ok(RunResult {
+                rasters: vec![],
+                steps,
+                dt_ms: dt,
+                wall: start.elapsed(),
+                ram_bytes: None,
+                synapses: if exp == Experiment::OjaPca {
+                    oja_pca::DIM
+                } else {
+                    bcm::Config::default().n_inputs()
+                },
+            });
+        }
         Experiment::Izhikevich2003 | Experiment::BretteCuba | Experiment::BretteCoba => {
             unreachable!("static networks have their own runners")
         }
@@ -352,7 +416,9 @@ pub struct HashReport {
 /// Runs `exp` for `steps` steps from `seed` and hashes its complete state (bit-exactness check against
 /// a board). `neurons` scales the network to that many neurons (80 % excitatory where there are two
 /// kinds), as the small-RAM firmware builds do; `None` is [`Experiment::default_neurons`] (the
-/// published size of the static networks). The learning experiments run their `Config::check`. `on_step` sees the network after every step
+/// published size of the static networks). The spiking learning experiments run their
+/// `Config::check`; `oja-pca` and `bcm` their published configuration (one neuron; `neurons` is
+/// ignored). `on_step` sees the network after every step
 /// (for `--hash-trace`).
 pub fn hash_run(
     exp: Experiment,
@@ -410,6 +476,24 @@ pub fn hash_run(
             let cfg = eprop::Config::check(n, seed);
             let mut buf = eprop::Buffers::new(&cfg);
             let mut net = eprop::Network::new(&cfg, buf.storage())?;
+            Ok(drive(&mut net, steps, on_step))
+        }
+        Experiment::OjaPca => {
+            let cfg = oja_pca::Config {
+                seed,
+                ..Default::default()
+            };
+            let mut buf = oja_pca::Buffers::new();
+            let mut net = oja_pca::Network::new(&cfg, buf.storage())?;
+            Ok(drive(&mut net, steps, on_step))
+        }
+        Experiment::Bcm => {
+            let cfg = bcm::Config {
+                seed,
+                ..Default::default()
+            };
+            let mut buf = bcm::Buffers::new(&cfg);
+            let mut net = bcm::Network::new(&cfg, buf.storage())?;
             Ok(drive(&mut net, steps, on_step))
         }
     }

@@ -10,12 +10,13 @@
 //! 1 reward (1000 neurons, 2000 steps) and 3 (50 neurons, 5000 steps), 52 % and 78 % of the plastic
 //! weights changed; synaptic scaling changed every weight, intrinsic plasticity every threshold;
 //! PES 66 of 100 decoders non-zero; e-prop changed 68 / 43 / 70 % of the input / recurrent / readout
-//! weights at 50 neurons, 48 / 22 / 50 % at 16.
+//! weights at 50 neurons, 48 / 22 / 50 % at 16; Oja and BCM changed every weight and BCM's θ is
+//! non-zero.
 
 use engram::hash::StateHash;
 use engram::objective::Objective;
 use engram_lab::homeostasis::Mechanism;
-use engram_lab::{distal_reward, eprop, homeostasis, pes};
+use engram_lab::{bcm, distal_reward, eprop, homeostasis, oja_pca, pes};
 
 /// Fraction of `after` that differs from `before`.
 fn changed(before: &[i16], after: &[i16]) -> f64 {
@@ -161,4 +162,32 @@ fn eprop_check_changes_all_three_weight_sets() {
         assert!(net.w_rec.eligibility().iter().any(|e| e.to_bits() != 0));
         assert_ne!(net.w_rec.rng().state_hash(), rng0, "no stochastic rounding");
     }
+}
+
+#[test]
+fn oja_and_bcm_checks_change_every_weight() {
+    let cfg = oja_pca::Config {
+        seed: 4,
+        ..Default::default()
+    };
+    let mut b = oja_pca::Buffers::new();
+    let mut net = oja_pca::Network::new(&cfg, b.storage()).unwrap();
+    let w0 = net.plastic.proj.weights().to_vec();
+    for _ in 0..20_000 {
+        net.step();
+    }
+    assert_eq!(changed(&w0, net.plastic.proj.weights()), 1.0);
+
+    let cfg = bcm::Config {
+        seed: 4,
+        ..Default::default()
+    };
+    let mut b = bcm::Buffers::new(&cfg);
+    let mut net = bcm::Network::new(&cfg, b.storage()).unwrap();
+    let w0 = net.plastic.proj.weights().to_vec();
+    for _ in 0..10_000 {
+        net.step();
+    }
+    assert_eq!(changed(&w0, net.plastic.proj.weights()), 1.0);
+    assert!(net.theta().to_bits() > 0, "θ did not move");
 }

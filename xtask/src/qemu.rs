@@ -88,7 +88,7 @@ impl Machine {
 }
 
 /// Every firmware program (one file each in `src/bin/`).
-pub const PROGRAMS: [&str; 11] = [
+pub const PROGRAMS: [&str; 13] = [
     "izhikevich2003",
     "brette-cuba",
     "distal-reward",
@@ -96,6 +96,8 @@ pub const PROGRAMS: [&str; 11] = [
     "homeostasis-intrinsic",
     "pes",
     "eprop",
+    "oja-pca",
+    "bcm",
     "bench",
     "bench-plastic",
     "kernels",
@@ -121,7 +123,7 @@ pub struct Check {
 /// The bit-exactness checks CI runs (step counts chosen to keep `cargo xtask qemu` to a few minutes).
 /// The learning experiments run their `Config::check` (`tests/tests/check_configs.rs` asserts that
 /// these sizes, steps and seeds see weight changes, eligibilities, stochastic rounding and rewards).
-pub const CHECKS: [Check; 14] = [
+pub const CHECKS: [Check; 18] = [
     Check {
         exp: "izhikevich2003",
         machine: Machine::Mps2An386,
@@ -172,6 +174,20 @@ pub const CHECKS: [Check; 14] = [
         seed: 2,
     },
     Check {
+        exp: "oja-pca",
+        machine: Machine::Mps2An386,
+        neurons: 1,
+        steps: 20000,
+        seed: 4,
+    },
+    Check {
+        exp: "bcm",
+        machine: Machine::Mps2An386,
+        neurons: 1,
+        steps: 10000,
+        seed: 4,
+    },
+    Check {
         exp: "izhikevich2003",
         machine: Machine::Microbit,
         neurons: 64,
@@ -219,6 +235,20 @@ pub const CHECKS: [Check; 14] = [
         neurons: 16,
         steps: 2000,
         seed: 2,
+    },
+    Check {
+        exp: "oja-pca",
+        machine: Machine::Microbit,
+        neurons: 1,
+        steps: 20000,
+        seed: 4,
+    },
+    Check {
+        exp: "bcm",
+        machine: Machine::Microbit,
+        neurons: 1,
+        steps: 10000,
+        seed: 4,
     },
 ];
 

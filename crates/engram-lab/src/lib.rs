@@ -10,9 +10,9 @@
 //! the objective's running state and every stochastic-rounding generator). That one trait is all
 //! the `engram` command's `--hash` mode and the emulated-Cortex-M firmware
 //! (`boards/qemu-mps2-an386`) need, so a new experiment is checked host ↔ chip by implementing it.
-//! Done for `izhikevich2003`, `brette2007`, `distal_reward`, `homeostasis`, `pes` and `eprop` (the
-//! learning ones in a `Config::check` configuration sized for the check); not yet for `oja_pca`,
-//! `bcm` and `triplet`.
+//! Done for `izhikevich2003`, `brette2007`, `distal_reward`, `homeostasis`, `pes`, `eprop` (the
+//! spiking learning ones in a `Config::check` configuration sized for the check), `oja_pca` and
+//! `bcm`; not yet for `triplet` (a protocol of pairings rather than a running network).
 //!
 //! | experiment | module | what it reproduces |
 //! | --- | --- | --- |

@@ -19,8 +19,8 @@
 //! every trace, eligibility and BCM θ, the stochastic-rounding generator and the tick phase),
 //! [`Intrinsic`] (threshold offsets, rate estimates), and the objectives' running state —
 //! [`RunningMean`] (unrounded Q32.32 and whether primed), [`Neuromodulator`] (unrounded Q32.32),
-//! [`MeanSquaredError`] and [`RateTarget`] (per-neuron errors / rates, the last value, the running
-//! mean). Model parameters shared by a population are configuration, not state, and are not hashed;
+//! [`MeanSquaredError`], [`RateTarget`] and [`Variance`] (per-neuron errors / rates / moments, the
+//! last value, the running mean). Model parameters shared by a population are configuration, not state, and are not hashed;
 //! per-neuron parameters (Izhikevich `a, b, c, d`) live in the state and are. Traces are plain `[Fix]`
 //! slices and hash as such.
 //!
@@ -31,7 +31,9 @@
 
 use crate::neuron::{AlifState, IzhNeuron, LifState, NeuronModel, Population, RatePopulation};
 use crate::num::{Fix, Frac, Rng, Weight};
-use crate::objective::{MeanSquaredError, Neuromodulator, Objective, RateTarget, RunningMean};
+use crate::objective::{
+    MeanSquaredError, Neuromodulator, Objective, RateTarget, RunningMean, Variance,
+};
 use crate::projection::{Dense, Sparse, Synapses};
 use crate::rule::{Intrinsic, Plastic};
 
@@ -316,6 +318,15 @@ impl StateHash for RateTarget<'_> {
         self.errors().hash_into(h);
         self.value().hash_into(h);
         self.running_mean().hash_into(h);
+    }
+}
+
+/// Running second moments, the last value, the running average of the value.
+impl StateHash for Variance<'_> {
+    fn hash_into(&self, h: &mut Fnv64) {
+        self.moments().hash_into(h);
+        self.value().hash_into(h);
+        self.average().hash_into(h);
     }
 }
 
