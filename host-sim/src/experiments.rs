@@ -1,7 +1,10 @@
 //! The experiments the `engram` command can run, and how each is run on the host.
 
 use crate::analysis::Raster;
-use engram_lab::{Simulation, brette2007, izhikevich2003};
+use engram_lab::homeostasis::Mechanism;
+use engram_lab::{
+    Simulation, bcm, brette2007, distal_reward, eprop, homeostasis, izhikevich2003, oja_pca, pes,
+};
 use std::time::{Duration, Instant};
 
 /// A named experiment.
@@ -13,14 +16,36 @@ pub enum Experiment {
     BretteCuba,
     /// Brette et al. (2007) benchmark 1: 4000 conductance-based LIF neurons.
     BretteCoba,
+    /// Izhikevich (2007) distal reward: dopamine-modulated STDP (the bit-exactness check's
+    /// configuration, `distal_reward::Config::check`).
+    DistalReward,
+    /// Homeostasis by synaptic scaling (`homeostasis::Config::check`).
+    HomeostasisScaling,
+    /// Homeostasis by intrinsic threshold adaptation (`homeostasis::Config::check`).
+    HomeostasisIntrinsic,
+    /// PES learning decoders of x² (`pes::Config::check`).
+    Pes,
+    /// e-prop pattern generation (`eprop::Config::check`).
+    Eprop,
+    /// Oja (1982): one linear neuron finds the first principal component.
+    OjaPca,
+    /// BCM: one rate neuron becomes selective to one of 10 patterns.
+    Bcm,
 }
 
 impl Experiment {
     /// Every experiment, in listing order.
-    pub const ALL: [Experiment; 3] = [
+    pub const ALL: [Experiment; 10] = [
         Experiment::Izhikevich2003,
         Experiment::BretteCuba,
         Experiment::BretteCoba,
+        Experiment::DistalReward,
+        Experiment::HomeostasisScaling,
+        Experiment::HomeostasisIntrinsic,
+        Experiment::Pes,
+        Experiment::Eprop,
+        Experiment::OjaPca,
+        Experiment::Bcm,
     ];
 
     /// The name used on the command line.
@@ -29,6 +54,25 @@ impl Experiment {
             Experiment::Izhikevich2003 => "izhikevich2003",
             Experiment::BretteCuba => "brette-cuba",
             Experiment::BretteCoba => "brette-coba",
+            Experiment::DistalReward => "distal-reward",
+            Experiment::HomeostasisScaling => "homeostasis-scaling",
+            Experiment::HomeostasisIntrinsic => "homeostasis-intrinsic",
+            Experiment::Pes => "pes",
+            Experiment::Eprop => "eprop",
+            Experiment::OjaPca => "oja-pca",
+            Experiment::Bcm => "bcm",
+        }
+    }
+
+    /// Network size of the default run (what `--neurons` replaces).
+    pub fn default_neurons(self) -> usize {
+        match self {
+            Experiment::Izhikevich2003 | Experiment::DistalReward => 1000,
+            Experiment::BretteCuba | Experiment::BretteCoba => 4000,
+            Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => 50,
+            Experiment::Pes => 100,
+            Experiment::Eprop => 50,
+            Experiment::OjaPca | Experiment::Bcm => 1,
         }
     }
 
@@ -43,6 +87,27 @@ impl Experiment {
             }
             Experiment::BretteCoba => {
                 "Brette et al. (2007) COBA: 4000 conductance-based LIF, 2 % sparse connectivity, dt 0.1 ms; self-sustained irregular activity"
+            }
+            Experiment::DistalReward => {
+                "Izhikevich (2007): dopamine-modulated STDP in 1000 Izhikevich neurons; short reward delays (bit-exactness check configuration)"
+            }
+            Experiment::HomeostasisScaling => {
+                "Turrigiano et al. (1998): synaptic scaling brings 50 LIF neurons from ~40 Hz to a 10 Hz target"
+            }
+            Experiment::HomeostasisIntrinsic => {
+                "Desai et al. (1999): intrinsic threshold adaptation brings 50 LIF neurons from ~40 Hz to a 10 Hz target"
+            }
+            Experiment::Pes => {
+                "MacNeil & Eliasmith (2011): PES learns decoders of x² in 100 spiking LIF neurons, dt 0.1 ms"
+            }
+            Experiment::Eprop => {
+                "Bellec et al. (2020): e-prop trains 50 recurrent LIF neurons to draw a sum of sinusoids"
+            }
+            Experiment::OjaPca => {
+                "Oja (1982): a linear neuron with Oja's rule converges to the first principal component of 10-d Gaussian input"
+            }
+            Experiment::Bcm => {
+                "Bienenstock, Cooper & Munro (1982): a rate neuron with the BCM rule becomes selective to one of 10 patterns"
             }
         }
     }
@@ -74,6 +139,97 @@ impl Experiment {
                     "none (self-sustained from the initial state)",
                 ),
             ],
+            Experiment::DistalReward => [
+                (
+                    "architecture",
+                    "1000 Izhikevich neurons (800 RS, 200 FS), 100 random targets each, i16 weights",
+                ),
+                (
+                    "learning rule",
+                    "dopamine-modulated all-to-all pair STDP, eligibility τ 1 s, weight update every 10 ms",
+                ),
+                (
+                    "objective",
+                    "reward (rewarded n1 → n2 coincidences), carried by dopamine (τ 200 ms)",
+                ),
+                (
+                    "environment",
+                    "thalamic noise; reward 100–400 ms after n2 fires within 500 ms of n1",
+                ),
+            ],
+            Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => [
+                (
+                    "architecture",
+                    "50 current-based LIF neurons, 100 of 500 Poisson inputs each, sparse i16 weights",
+                ),
+                (
+                    "learning rule",
+                    if self == Experiment::HomeostasisScaling {
+                        "synaptic scaling dw = η(r* − r)w every 100 ms, stochastic rounding"
+                    } else {
+                        "intrinsic threshold adaptation dϑ = η(r − r*)"
+                    },
+                ),
+                ("objective", "rate target: mean (r − r*)², r* = 10 Hz"),
+                ("environment", "500 Poisson trains at 10 Hz"),
+            ],
+            Experiment::Pes => [
+                (
+                    "architecture",
+                    "100 LIF neurons encoding x (NEF), dense decoders (i16) into a linear readout",
+                ),
+                (
+                    "learning rule",
+                    "PES: Δd = −κ·a·e every step, stochastic rounding",
+                ),
+                ("objective", "mean squared error (ŷ − x²)²"),
+                ("environment", "x(t): sum of two sinusoids (0.5 and 1.3 Hz)"),
+            ],
+            Experiment::Eprop => [
+                (
+                    "architecture",
+                    "20 Poisson inputs → 50 recurrent LIF (dense in, sparse recurrent, i16) → leaky readout",
+                ),
+                (
+                    "learning rule",
+                    "e-prop (eligibility × learning signal) on input and recurrent weights; delta rule on the readout",
+                ),
+                (
+                    "objective",
+                    "mean squared error of the readout against the target",
+                ),
+                (
+                    "environment",
+                    "frozen Poisson input, target: four sinusoids per 500 ms trial",
+                ),
+            ],
+            Experiment::OjaPca => [
+                (
+                    "architecture",
+                    "10 inputs → 1 linear rate neuron, i16 weights",
+                ),
+                (
+                    "learning rule",
+                    "Oja: dw = η(x·y − y²·w), stochastic rounding",
+                ),
+                ("objective", "variance E[y²] (ascended on the unit sphere)"),
+                ("environment", "10-d Gaussian input with a known covariance"),
+            ],
+            Experiment::Bcm => [
+                (
+                    "architecture",
+                    "100 inputs → 1 rectified linear rate neuron",
+                ),
+                (
+                    "learning rule",
+                    "BCM: dw = η·x·y·(y − θ), θ = ⟨y²⟩ (τ 1 s), stochastic rounding",
+                ),
+                ("objective", "selectivity; variance E[y²] logged"),
+                (
+                    "environment",
+                    "10 orthogonal patterns of 10 inputs, presented at random",
+                ),
+            ],
         }
     }
 
@@ -82,6 +238,14 @@ impl Experiment {
         match self {
             Experiment::Izhikevich2003 => dt_of(izhikevich2003::DT_MS),
             Experiment::BretteCuba | Experiment::BretteCoba => dt_of(brette2007::DT_MS),
+            Experiment::DistalReward => dt_of(distal_reward::DT_MS),
+            Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => {
+                dt_of(homeostasis::DT_MS)
+            }
+            Experiment::Pes => dt_of(pes::DT_MS),
+            Experiment::Eprop => dt_of(eprop::DT_MS),
+            Experiment::OjaPca => dt_of(oja_pca::DT_MS),
+            Experiment::Bcm => dt_of(bcm::DT_MS),
         }
     }
 
@@ -90,6 +254,10 @@ impl Experiment {
         match self {
             Experiment::Izhikevich2003 => 1000.0,
             Experiment::BretteCuba | Experiment::BretteCoba => 1000.0,
+            Experiment::DistalReward => 5000.0,
+            Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => 10_000.0,
+            Experiment::Pes | Experiment::Eprop => 2000.0,
+            Experiment::OjaPca | Experiment::Bcm => 20_000.0,
         }
     }
 }
@@ -105,8 +273,8 @@ pub struct RunResult {
     pub dt_ms: f64,
     /// Wall time of the step loop alone (construction excluded).
     pub wall: Duration,
-    /// Bytes of model state.
-    pub ram_bytes: usize,
+    /// Bytes of model state (where the experiment states it).
+    pub ram_bytes: Option<usize>,
     /// Synapses in the model.
     pub synapses: usize,
 }
@@ -128,6 +296,105 @@ pub fn run(exp: Experiment, seed: u64, duration_ms: f64) -> Result<RunResult, en
             };
             run_brette2007(&cfg, duration_ms)
         }
+        _ => run_learning(exp, seed, duration_ms),
+    }
+}
+
+/// Runs a learning experiment in its check configuration at the size of
+/// [`Experiment::default_neurons`] and records the spikes of its (main) population.
+fn run_learning(
+    exp: Experiment,
+    seed: u64,
+    duration_ms: f64,
+) -> Result<RunResult, engram::ConfigError> {
+    let dt = exp.dt_ms();
+    let steps = steps_for(duration_ms, dt);
+    let n = exp.default_neurons();
+    let mut raster = Raster::new(n, dt);
+    let (start, synapses) = match exp {
+        Experiment::DistalReward => {
+            let cfg = distal_reward::Config::check(n, seed);
+            let mut b = distal_reward::Buffers::new(&cfg);
+            let mut net = distal_reward::Network::new(&cfg, b.storage())?;
+            let start = Instant::now();
+            for _ in 0..steps {
+                net.step();
+                raster.record(net.spikes(), 0);
+            }
+            (start, cfg.nnz_exc() + cfg.nnz_inh())
+        }
+        Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => {
+            let cfg = homeostasis::Config::check(homeostasis_mechanism(exp), n, seed);
+            let mut b = homeostasis::Buffers::new(&cfg);
+            let mut net = homeostasis::Network::new(&cfg, b.storage())?;
+            let start = Instant::now();
+            for _ in 0..steps {
+                net.step();
+                raster.record(net.pop.spikes.as_slice(), 0);
+            }
+            (start, cfg.in_degree * cfg.n_neurons)
+        }
+        Experiment::Pes => {
+            let cfg = pes::Config::check(n, seed);
+            let mut b = pes::Buffers::new(&cfg);
+            let mut net = pes::Network::new(&cfg, b.storage())?;
+            let start = Instant::now();
+            for _ in 0..steps {
+                net.step();
+                raster.record(net.pop.spikes.as_slice(), 0);
+            }
+            (start, cfg.n)
+        }
+        Experiment::Eprop => {
+            let cfg = eprop::Config::check(n, seed);
+            let mut b = eprop::Buffers::new(&cfg);
+            let mut net = eprop::Network::new(&cfg, b.storage())?;
+            let start = Instant::now();
+            for _ in 0..steps {
+                net.step();
+                raster.record(net.spikes(), 0);
+            }
+            (
+                start,
+                cfg.n_in * cfg.n_rec + cfg.n_rec_synapses() + cfg.n_rec,
+            )
+        }
+        Experiment::OjaPca | Experiment::Bcm => {
+            // Rate neurons: nothing to record as a raster.
+            let start = Instant::now();
+            hash_run(exp, seed, steps, None, &mut |_| {})?;
+            return Ok(RunResult {
+                rasters: vec![],
+                steps,
+                dt_ms: dt,
+                wall: start.elapsed(),
+                ram_bytes: None,
+                synapses: if exp == Experiment::OjaPca {
+                    oja_pca::DIM
+                } else {
+                    bcm::Config::default().n_inputs()
+                },
+            });
+        }
+        Experiment::Izhikevich2003 | Experiment::BretteCuba | Experiment::BretteCoba => {
+            unreachable!("static networks have their own runners")
+        }
+    };
+    Ok(RunResult {
+        rasters: vec![("neurons", raster)],
+        steps,
+        dt_ms: dt,
+        wall: start.elapsed(),
+        ram_bytes: None,
+        synapses,
+    })
+}
+
+fn homeostasis_mechanism(exp: Experiment) -> Mechanism {
+    if exp == Experiment::HomeostasisIntrinsic {
+        Mechanism::Intrinsic
+    } else {
+        Mechanism::Scaling
     }
 }
 
@@ -147,8 +414,11 @@ pub struct HashReport {
 }
 
 /// Runs `exp` for `steps` steps from `seed` and hashes its complete state (bit-exactness check against
-/// a board). `neurons` scales the network to that many neurons (80 % excitatory), as the small-RAM
-/// firmware builds do; `None` is the published size. `on_step` sees the network after every step
+/// a board). `neurons` scales the network to that many neurons (80 % excitatory where there are two
+/// kinds), as the small-RAM firmware builds do; `None` is [`Experiment::default_neurons`] (the
+/// published size of the static networks). The spiking learning experiments run their
+/// `Config::check`; `oja-pca` and `bcm` their published configuration (one neuron; `neurons` is
+/// ignored). `on_step` sees the network after every step
 /// (for `--hash-trace`).
 pub fn hash_run(
     exp: Experiment,
@@ -157,6 +427,7 @@ pub fn hash_run(
     neurons: Option<usize>,
     on_step: &mut dyn FnMut(&dyn Simulation),
 ) -> Result<HashReport, engram::ConfigError> {
+    let n = neurons.unwrap_or(exp.default_neurons());
     match exp {
         Experiment::Izhikevich2003 => {
             let cfg = match neurons {
@@ -181,6 +452,48 @@ pub fn hash_run(
             }
             let mut buf = brette2007::Buffers::new(&cfg);
             let mut net = brette2007::Network::new(&cfg, buf.storage())?;
+            Ok(drive(&mut net, steps, on_step))
+        }
+        Experiment::DistalReward => {
+            let cfg = distal_reward::Config::check(n, seed);
+            let mut buf = distal_reward::Buffers::new(&cfg);
+            let mut net = distal_reward::Network::new(&cfg, buf.storage())?;
+            Ok(drive(&mut net, steps, on_step))
+        }
+        Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => {
+            let cfg = homeostasis::Config::check(homeostasis_mechanism(exp), n, seed);
+            let mut buf = homeostasis::Buffers::new(&cfg);
+            let mut net = homeostasis::Network::new(&cfg, buf.storage())?;
+            Ok(drive(&mut net, steps, on_step))
+        }
+        Experiment::Pes => {
+            let cfg = pes::Config::check(n, seed);
+            let mut buf = pes::Buffers::new(&cfg);
+            let mut net = pes::Network::new(&cfg, buf.storage())?;
+            Ok(drive(&mut net, steps, on_step))
+        }
+        Experiment::Eprop => {
+            let cfg = eprop::Config::check(n, seed);
+            let mut buf = eprop::Buffers::new(&cfg);
+            let mut net = eprop::Network::new(&cfg, buf.storage())?;
+            Ok(drive(&mut net, steps, on_step))
+        }
+        Experiment::OjaPca => {
+            let cfg = oja_pca::Config {
+                seed,
+                ..Default::default()
+            };
+            let mut buf = oja_pca::Buffers::new();
+            let mut net = oja_pca::Network::new(&cfg, buf.storage())?;
+            Ok(drive(&mut net, steps, on_step))
+        }
+        Experiment::Bcm => {
+            let cfg = bcm::Config {
+                seed,
+                ..Default::default()
+            };
+            let mut buf = bcm::Buffers::new(&cfg);
+            let mut net = bcm::Network::new(&cfg, buf.storage())?;
             Ok(drive(&mut net, steps, on_step))
         }
     }
@@ -252,7 +565,7 @@ pub fn run_izhikevich2003(
         steps,
         dt_ms: dt,
         wall,
-        ram_bytes: cfg.ram_bytes(),
+        ram_bytes: Some(cfg.ram_bytes()),
         synapses: n * n,
     })
 }
@@ -280,7 +593,7 @@ pub fn run_brette2007(
         steps,
         dt_ms: dt,
         wall,
-        ram_bytes: cfg.ram_bytes(),
+        ram_bytes: Some(cfg.ram_bytes()),
         synapses: net.synapses(),
     })
 }

@@ -53,7 +53,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::List => {
             for e in Experiment::ALL {
-                println!("{:<16} {}", e.name(), e.describe());
+                println!("{:<22} {}", e.name(), e.describe());
             }
             ExitCode::SUCCESS
         }
@@ -140,10 +140,12 @@ fn run_hash(
 fn print_summary(r: &experiments::RunResult) {
     let secs = r.wall.as_secs_f64();
     println!();
-    println!(
-        "{:<12} {:>8} {:>10} {:>8} {:>8}",
-        "population", "neurons", "rate (Hz)", "CV(ISI)", "active"
-    );
+    if !r.rasters.is_empty() {
+        println!(
+            "{:<12} {:>8} {:>10} {:>8} {:>8}",
+            "population", "neurons", "rate (Hz)", "CV(ISI)", "active"
+        );
+    }
     for (name, raster) in &r.rasters {
         let cv = raster
             .mean_cv(0, r.steps)
@@ -171,9 +173,11 @@ fn print_summary(r: &experiments::RunResult) {
         "real-time x    {:.2}",
         r.steps as f64 * r.dt_ms / 1000.0 / secs.max(1e-9)
     );
-    println!(
-        "model RAM      {} bytes ({:.1} KiB)",
-        r.ram_bytes,
-        r.ram_bytes as f64 / 1024.0
-    );
+    if let Some(ram) = r.ram_bytes {
+        println!(
+            "model RAM      {} bytes ({:.1} KiB)",
+            ram,
+            ram as f64 / 1024.0
+        );
+    }
 }

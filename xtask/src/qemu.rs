@@ -10,8 +10,9 @@
 //! 4. for every [`CHECKS`] entry runs the firmware under QEMU and `engram run <exp> --hash` on the
 //!    host with the same steps, seed and size, and fails if the state hashes differ — after finding,
 //!    by bisection over the step count, the first step whose state differs and the parts that differ;
-//! 5. compares instruction counts (per step, and from the `bench` program) with `budget.toml` and fails
-//!    if one grew by more than [`TOLERANCE`]. `--bless` rewrites the budget with the measured values.
+//! 5. compares instruction counts (per step, and from the `bench` and `bench-plastic` programs) with
+//!    `budget.toml` and fails if one grew by more than [`TOLERANCE`]. `--bless` rewrites the budget
+//!    with the measured values.
 //!
 //! Every QEMU run is under a timeout (QEMU exits 0 on SIGTERM, so a hang must not reach it).
 
@@ -87,10 +88,18 @@ impl Machine {
 }
 
 /// Every firmware program (one file each in `src/bin/`).
-pub const PROGRAMS: [&str; 5] = [
+pub const PROGRAMS: [&str; 13] = [
     "izhikevich2003",
     "brette-cuba",
+    "distal-reward",
+    "homeostasis-scaling",
+    "homeostasis-intrinsic",
+    "pes",
+    "eprop",
+    "oja-pca",
+    "bcm",
     "bench",
+    "bench-plastic",
     "kernels",
     "selftest",
 ];
@@ -112,7 +121,9 @@ pub struct Check {
 }
 
 /// The bit-exactness checks CI runs (step counts chosen to keep `cargo xtask qemu` to a few minutes).
-pub const CHECKS: [Check; 4] = [
+/// The learning experiments run their `Config::check` (`tests/tests/check_configs.rs` asserts that
+/// these sizes, steps and seeds see weight changes, eligibilities, stochastic rounding and rewards).
+pub const CHECKS: [Check; 18] = [
     Check {
         exp: "izhikevich2003",
         machine: Machine::Mps2An386,
@@ -128,6 +139,55 @@ pub const CHECKS: [Check; 4] = [
         seed: 3,
     },
     Check {
+        exp: "distal-reward",
+        machine: Machine::Mps2An386,
+        neurons: 1000,
+        steps: 2000,
+        seed: 7,
+    },
+    Check {
+        exp: "homeostasis-scaling",
+        machine: Machine::Mps2An386,
+        neurons: 50,
+        steps: 5000,
+        seed: 5,
+    },
+    Check {
+        exp: "homeostasis-intrinsic",
+        machine: Machine::Mps2An386,
+        neurons: 50,
+        steps: 5000,
+        seed: 5,
+    },
+    Check {
+        exp: "pes",
+        machine: Machine::Mps2An386,
+        neurons: 100,
+        steps: 5000,
+        seed: 3,
+    },
+    Check {
+        exp: "eprop",
+        machine: Machine::Mps2An386,
+        neurons: 50,
+        steps: 2000,
+        seed: 2,
+    },
+    Check {
+        exp: "oja-pca",
+        machine: Machine::Mps2An386,
+        neurons: 1,
+        steps: 20000,
+        seed: 4,
+    },
+    Check {
+        exp: "bcm",
+        machine: Machine::Mps2An386,
+        neurons: 1,
+        steps: 10000,
+        seed: 4,
+    },
+    Check {
         exp: "izhikevich2003",
         machine: Machine::Microbit,
         neurons: 64,
@@ -140,6 +200,55 @@ pub const CHECKS: [Check; 4] = [
         neurons: 200,
         steps: 2000,
         seed: 3,
+    },
+    Check {
+        exp: "distal-reward",
+        machine: Machine::Microbit,
+        neurons: 50,
+        steps: 5000,
+        seed: 7,
+    },
+    Check {
+        exp: "homeostasis-scaling",
+        machine: Machine::Microbit,
+        neurons: 10,
+        steps: 5000,
+        seed: 5,
+    },
+    Check {
+        exp: "homeostasis-intrinsic",
+        machine: Machine::Microbit,
+        neurons: 10,
+        steps: 5000,
+        seed: 5,
+    },
+    Check {
+        exp: "pes",
+        machine: Machine::Microbit,
+        neurons: 100,
+        steps: 5000,
+        seed: 3,
+    },
+    Check {
+        exp: "eprop",
+        machine: Machine::Microbit,
+        neurons: 16,
+        steps: 2000,
+        seed: 2,
+    },
+    Check {
+        exp: "oja-pca",
+        machine: Machine::Microbit,
+        neurons: 1,
+        steps: 20000,
+        seed: 4,
+    },
+    Check {
+        exp: "bcm",
+        machine: Machine::Microbit,
+        neurons: 1,
+        steps: 10000,
+        seed: 4,
     },
 ];
 
@@ -457,17 +566,30 @@ fn kernels(root: &Path, m: Machine) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `bench` on `m`: checks the SysTick calibration and returns the per-unit counts.
-fn bench(root: &Path, m: Machine, measured: &mut Measured) -> Result<(), String> {
-    let r = run_firmware(m, &m.elf(root, "bench"), &[], RUN_TIMEOUT)?;
+/// The micro-benchmark programs: `bench` (neurons, static synapses; also the SysTick calibration)
+/// and `bench-plastic` (plastic synapse updates per rule).
+const BENCHES: [&str; 2] = ["bench", "bench-plastic"];
+
+/// Runs the micro-benchmark `prog` on `m` and adds its per-unit counts to `measured`; for `bench`,
+/// also checks the SysTick calibration.
+fn bench(root: &Path, m: Machine, prog: &str, measured: &mut Measured) -> Result<(), String> {
+    let r = run_firmware(m, &m.elf(root, prog), &[], RUN_TIMEOUT)?;
     if r.status != 0 {
         return Err(format!(
-            "bench on {} exited with {}:\n{}",
+            "{prog} on {} exited with {}:\n{}",
             m.name(),
             r.status,
             r.log()
         ));
     }
+    if prog == "bench" {
+        calibration(&r, m)?;
+    }
+    read_bench_lines(&r, measured)
+}
+
+/// Checks the `calibration <instructions> <ticks>` line of a `bench` run.
+fn calibration(r: &Run, m: Machine) -> Result<(), String> {
     let cal = r
         .value("calibration")
         .and_then(|v| v.split_once(' '))
@@ -487,6 +609,11 @@ fn bench(root: &Path, m: Machine, measured: &mut Measured) -> Result<(), String>
             m.name()
         ));
     }
+    Ok(())
+}
+
+/// Reads the `bench <key> <instructions> <units>` lines of a run as `bench.<key>` = per unit.
+fn read_bench_lines(r: &Run, measured: &mut Measured) -> Result<(), String> {
     for l in r.lines.iter().filter(|l| l.level.is_none()) {
         let Some(rest) = l.message.strip_prefix("bench ") else {
             continue;
@@ -585,7 +712,9 @@ pub fn qemu(root: &Path, bless: bool) -> Result<(), String> {
 
     println!("\n== instruction counts (-icount shift=0, SysTick)");
     for m in Machine::ALL {
-        bench(root, m, measured.entry(m).or_default())?;
+        for prog in BENCHES {
+            bench(root, m, prog, measured.entry(m).or_default())?;
+        }
     }
     let budget_path = root.join(BUDGET);
     if bless {
@@ -620,6 +749,9 @@ fn budget_toml(measured: &BTreeMap<Machine, Measured>) -> String {
          # bench.neuron.<model>  instructions per neuron update (Population::step, 256 neurons)\n\
          # bench.synapse.<kind>  instructions per synapse per presynaptic spike (accumulate)\n\
          # bench.deliver.<kind>  instructions per postsynaptic target (deliver: scale, add, zero)\n\
+         # bench.plastic.<rule>-<pre|post|tick>.<kind>  instructions per plastic synapse update\n\
+         #                       (bench-plastic: on_pre fused in propagation, on_post, tick sweep);\n\
+         #                       bench.plastic.static.<kind> the static synapse of the same projection\n\
          # On the micro:bit (Cortex-M0, 16 MHz) 1 tick = 62.5 instructions, also checked by calibration.\n",
     );
     for (m, values) in measured {
@@ -643,7 +775,7 @@ fn check_budget(path: &Path, measured: &BTreeMap<Machine, Measured>) -> Result<(
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut over = vec![];
     println!(
-        "\n  {:<11} {:<28} {:>12} {:>12} {:>8}",
+        "\n  {:<11} {:<36} {:>12} {:>12} {:>8}",
         "machine", "measure", "measured", "budget", "change"
     );
     for (m, values) in measured {
@@ -658,7 +790,7 @@ fn check_budget(path: &Path, measured: &BTreeMap<Machine, Measured>) -> Result<(
                 None => ("-".into(), "new".into()),
             };
             println!(
-                "  {:<11} {:<28} {:>12.2} {:>12} {:>8}",
+                "  {:<11} {:<36} {:>12.2} {:>12} {:>8}",
                 m.name(),
                 k,
                 v,

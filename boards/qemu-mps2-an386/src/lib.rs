@@ -6,8 +6,13 @@
 //! | program | what it does |
 //! | --- | --- |
 //! | `izhikevich2003` | the Izhikevich (2003) network (1000 neurons on mps2-an386, 64 on the micro:bit) for `<steps>` steps from `<seed>` |
-//! | `brette-cuba` | the Brette et al. (2007) CUBA benchmark (4000 LIF neurons; mps2-an386 only) |
-//! | `bench` | instructions per neuron update (per model) and per synapse event (dense, sparse) |
+//! | `brette-cuba` | the Brette et al. (2007) CUBA benchmark (4000 LIF neurons on mps2-an386, 200 on the micro:bit) |
+//! | `distal-reward` | Izhikevich (2007) dopamine-modulated STDP, `Config::check` (1000 neurons, 80 000 plastic synapses on mps2-an386; 50 neurons on the micro:bit) |
+//! | `homeostasis-scaling`, `homeostasis-intrinsic` | synaptic scaling / intrinsic plasticity toward a target rate, `Config::check` (50 LIF neurons × 100 inputs; 10 × 20 on the micro:bit) |
+//! | `pes` | PES decoders of x², `Config::check` (100 LIF neurons on both) |
+//! | `eprop` | e-prop pattern generation, `Config::check` (20 inputs, 50 recurrent LIF neurons; 16 on the micro:bit) |
+//! | `oja-pca`, `bcm` | Oja (1982) and BCM (1982) rate neurons, their published configurations (the same on both) |
+//! | `bench` | instructions per neuron update (per model), per synapse event (dense, sparse) and per plastic synapse update (per rule and moment) |
 //! | `kernels` | golden-vector digests of the fixed-point kernels (`engram_lab::kernels`), compared with the host's |
 //! | `selftest` | `<ok\|panic\|fault\|hang>`: proves a panic or a HardFault exits non-zero with its message / PC, and a hang times out |
 //!

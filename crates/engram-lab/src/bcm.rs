@@ -25,8 +25,10 @@
 //! steps (5 simulated minutes). Weights `i16` in `[0, 2]` (step 6.1·10⁻⁵) with stochastic rounding;
 //! at the selective state the winning weights average `K/(a·m) = 1`.
 
+use crate::{Simulation, visit_plastic};
 use engram::ConfigError;
 use engram::error::check_len;
+use engram::hash::{Fnv64, StateHash};
 use engram::num::{Fix, Rng, Rounding, fix_from_f32, mul};
 use engram::objective::{Averaging, Objective, Variance, VarianceParams};
 use engram::projection::Dense;
@@ -260,6 +262,42 @@ impl<'a> Network<'a> {
     /// The running mean of `y²` with time constant `mean_tau_ms` (the [`Variance`] objective's).
     pub fn mean_y2(&self) -> Fix {
         self.variance.average()
+    }
+}
+
+impl Simulation for Network<'_> {
+    fn step(&mut self) {
+        Network::step(self);
+    }
+
+    fn steps(&self) -> u64 {
+        self.t
+    }
+
+    /// A rate neuron: no spikes.
+    fn spike_count(&self) -> usize {
+        0
+    }
+
+    /// A rate neuron: the output `y` of the last step stands for its spikes (the history chains it).
+    fn spikes_hash(&self) -> u64 {
+        self.y.state_hash()
+    }
+
+    /// Parts: `synapses` (weights, accumulator), `rule` (θ, rounding generator, tick phase), `x`,
+    /// `y`, `rng` (presentation order), `presentation` (pattern and steps left), `objective`
+    /// (running `E[y²]`), `t`.
+    fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64)) {
+        visit_plastic(&self.plastic, ["synapses", "rule"], visit);
+        visit("x", (*self.x).state_hash());
+        visit("y", self.y.state_hash());
+        visit("rng", self.rng.state_hash());
+        let mut h = Fnv64::new();
+        h.write_len(self.pattern);
+        self.left.hash_into(&mut h);
+        visit("presentation", h.finish());
+        visit("objective", self.variance.state_hash());
+        visit("t", self.t.state_hash());
     }
 }
 

@@ -39,6 +39,8 @@
 //! [`Neuromodulator`] (Q32.32 inside, read as Q16.16 µM: 0.01 µM is 655/65536). Weight changes round to nearest and clamp to `[0, 4]` mV. The thalamic input is
 //! `13·(u − 2^15)/2^16` from 16 random bits, exactly representable.
 
+use crate::{Simulation, visit_plastic};
+use engram::hash::{Fnv64, StateHash};
 use engram::neuron::{IzhNeuron, Izhikevich, IzhikevichParams, Population};
 use engram::num::{Fix, Rng, Scale, fix_from_f32, mul};
 use engram::objective::{Neuromodulator, NeuromodulatorParams};
@@ -122,6 +124,28 @@ impl Config {
         self.n_inh * self.out_degree
     }
 
+    /// The configuration of the host ↔ chip bit-exactness check (`engram run distal-reward --hash`
+    /// and the emulated-Cortex-M firmware): the paper's network scaled to `n` neurons (80 %
+    /// excitatory, out-degree `n/10`, as the paper's 10 %), with a coincidence window of 500 ms and
+    /// reward delays of 100–400 ms, so that a run of a few seconds of model time already sees
+    /// rewarded coincidences, delivered rewards and the weight changes they cause (measured, seed 7:
+    /// 1000 neurons, 2000 steps: 1 reward, 52 % of the plastic weights changed; 50 neurons, 5000
+    /// steps: 3 rewards, 78 %; `tests/tests/check_configs.rs`). Not the published protocol: a test of
+    /// the machinery, not of the result.
+    pub fn check(n: usize, seed: u64) -> Config {
+        let n_exc = n * 4 / 5;
+        Config {
+            n_exc,
+            n_inh: n - n_exc,
+            out_degree: (n / 10).clamp(1, n_exc.saturating_sub(1).max(1)),
+            seed,
+            coincidence_ms: 500,
+            delay_min_ms: 100,
+            delay_max_ms: 400,
+            ..Config::default()
+        }
+    }
+
     /// The weight format of the plastic synapses: 16 bits in `[0, 4]` mV.
     pub const fn weight_format() -> WeightFormat {
         WeightFormat::new(16, 0.0, W_MAX)
@@ -180,6 +204,9 @@ pub struct Storage<'a> {
     pub i_weights: &'a mut [i16],
     /// `n_exc` accumulators.
     pub i_acc: &'a mut [i32],
+    /// [`WHEEL`] pending-reward counters (zeroed by [`Network::new`]). In caller storage, not in the
+    /// network, so that a small chip can keep it out of the stack.
+    pub wheel: &'a mut [u8],
 }
 
 /// The running experiment.
@@ -197,7 +224,7 @@ pub struct Network<'a> {
     prev_len: usize,
     rng: Rng,
     noise: Fix,
-    wheel: [u8; WHEEL],
+    wheel: &'a mut [u8],
     /// Presynaptic neuron of the rewarded synapse.
     pub n1: u16,
     /// Postsynaptic neuron of the rewarded synapse.
@@ -273,6 +300,8 @@ impl<'a> Network<'a> {
         check_len("excitatory targets", ne, st.e_cols.len())?;
         check_len("inhibitory row ends", n, st.i_row_end.len())?;
         check_len("inhibitory targets", ni, st.i_cols.len())?;
+        check_len("reward wheel", WHEEL, st.wheel.len())?;
+        st.wheel.fill(0);
         let mut rng = Rng::new(cfg.seed);
         for (j, s) in st.neurons.iter_mut().enumerate() {
             let p = if j < cfg.n_exc {
@@ -372,7 +401,7 @@ impl<'a> Network<'a> {
             prev_len: 0,
             rng,
             noise: fix_from_f32("thalamic noise", 13.0)?,
-            wheel: [0; WHEEL],
+            wheel: st.wheel,
             n1: 0,
             n2,
             rewarded: k_rew,
@@ -461,6 +490,50 @@ impl<'a> Network<'a> {
     }
 }
 
+impl Simulation for Network<'_> {
+    fn step(&mut self) {
+        Network::step(self);
+    }
+
+    fn steps(&self) -> u64 {
+        self.t
+    }
+
+    fn spike_count(&self) -> usize {
+        self.pop.spikes.len()
+    }
+
+    fn spikes_hash(&self) -> u64 {
+        self.pop.spikes.as_slice().state_hash()
+    }
+
+    /// Parts: `neurons`, `exc`, `inh` (pending input), `spikes` (last step), `exc.synapses`
+    /// (topology, weights, accumulators of the plastic projection), `exc.rule` (STDP traces,
+    /// eligibilities, rounding generator, tick phase), `inh.synapses`, `dopamine` (unrounded),
+    /// `prev` (spikes still to be delivered), `wheel` (pending rewards), `rng` (noise and reward
+    /// delays), `reward` (last `n1` spike, rewards and coincidences so far), `t`.
+    fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64)) {
+        visit("neurons", (*self.pop.state).state_hash());
+        visit("exc", (*self.pop.exc).state_hash());
+        visit("inh", (*self.pop.inh).state_hash());
+        visit("spikes", self.pop.spikes.as_slice().state_hash());
+        visit_plastic(&self.exc, ["exc.synapses", "exc.rule"], visit);
+        visit("inh.synapses", self.inh.state_hash());
+        visit("dopamine", self.dopamine.state_hash());
+        let prev = self.prev.get(..self.prev_len).unwrap_or_default();
+        visit("prev", prev.state_hash());
+        visit("wheel", (*self.wheel).state_hash());
+        visit("rng", self.rng.state_hash());
+        let mut h = Fnv64::new();
+        self.last_n1.is_some().hash_into(&mut h);
+        self.last_n1.unwrap_or(0).hash_into(&mut h);
+        self.rewards.hash_into(&mut h);
+        self.coincidences.hash_into(&mut h);
+        visit("reward", h.finish());
+        visit("t", self.t.state_hash());
+    }
+}
+
 /// Heap-owned storage for the host.
 #[cfg(feature = "std")]
 #[derive(Debug)]
@@ -484,6 +557,7 @@ pub struct Buffers {
     i_cols: Vec<u16>,
     i_weights: Vec<i16>,
     i_acc: Vec<i32>,
+    wheel: Vec<u8>,
 }
 
 #[cfg(feature = "std")]
@@ -511,6 +585,7 @@ impl Buffers {
             i_cols: vec![0; i],
             i_weights: vec![0; i],
             i_acc: vec![0; cfg.n_exc],
+            wheel: vec![0; WHEEL],
         }
     }
 
@@ -536,6 +611,7 @@ impl Buffers {
             i_cols: &mut self.i_cols,
             i_weights: &mut self.i_weights,
             i_acc: &mut self.i_acc,
+            wheel: &mut self.wheel,
         }
     }
 }

@@ -62,6 +62,8 @@
 //! [`RuleParams::eprop`]). ψ, L, the target and the readout are Q16.16.
 
 use crate::pes::Oscillator;
+use crate::{Simulation, visit_plastic};
+use engram::hash::{Fnv64, StateHash};
 use engram::neuron::{
     Lif, LifParams, LifState, Nonlinearity, Population, RateParams, RateUnit, Synapses,
 };
@@ -162,6 +164,16 @@ impl Config {
         Config {
             n_rec: 600,
             trial_steps: 1000,
+            ..Config::small()
+        }
+    }
+
+    /// The configuration of the host ↔ chip bit-exactness check (`engram run eprop --hash` and the
+    /// emulated-Cortex-M firmware): [`Config::small`] with `n` recurrent neurons.
+    pub fn check(n: usize, seed: u64) -> Config {
+        Config {
+            n_rec: n,
+            seed,
             ..Config::small()
         }
     }
@@ -605,6 +617,64 @@ impl<'a> Network<'a> {
     /// Spikes of the recurrent neurons in the last step.
     pub fn spikes(&self) -> &[u16] {
         self.rec.spikes.as_slice()
+    }
+}
+
+/// Generator seed, spike probability, generator, oscillators at the trial start and now.
+impl StateHash for Pattern {
+    fn hash_into(&self, h: &mut Fnv64) {
+        self.seed.hash_into(h);
+        self.p_spike.hash_into(h);
+        self.rng.hash_into(h);
+        self.start.hash_into(h);
+        self.osc.hash_into(h);
+    }
+}
+
+impl Simulation for Network<'_> {
+    fn step(&mut self) {
+        Network::step(self);
+    }
+
+    fn steps(&self) -> u64 {
+        self.t
+    }
+
+    fn spike_count(&self) -> usize {
+        self.rec.spikes.len()
+    }
+
+    fn spikes_hash(&self) -> u64 {
+        self.rec.spikes.as_slice().state_hash()
+    }
+
+    /// Parts: `population` (states, pending input, spikes), `prev` (spikes still to cross the
+    /// recurrent weights), `in.synapses`/`in.rule`, `rec.synapses`/`rec.rule`,
+    /// `out.synapses`/`out.rule` (weights, accumulators; traces, eligibilities, rounding
+    /// generators, tick phases), `readout` (`y`, `y*`), `learning` (ψ, L, feedback weights),
+    /// `objective` (error, value, running mean), `pattern` (input generator and target
+    /// oscillators), `t` (with the trial step and the learning switches).
+    fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64)) {
+        visit("population", self.rec.state_hash());
+        let prev = self.prev.get(..self.n_prev).unwrap_or_default();
+        visit("prev", prev.state_hash());
+        visit_plastic(&self.w_in, ["in.synapses", "in.rule"], visit);
+        visit_plastic(&self.w_rec, ["rec.synapses", "rec.rule"], visit);
+        visit_plastic(&self.w_out, ["out.synapses", "out.rule"], visit);
+        visit("readout", [self.y, self.y_star].state_hash());
+        let mut h = Fnv64::new();
+        self.psi.hash_into(&mut h);
+        self.signal.hash_into(&mut h);
+        self.feedback.hash_into(&mut h);
+        visit("learning", h.finish());
+        visit("objective", self.mse.state_hash());
+        visit("pattern", self.pattern.state_hash());
+        let mut h = Fnv64::new();
+        self.t.hash_into(&mut h);
+        self.k.hash_into(&mut h);
+        self.learn_network.hash_into(&mut h);
+        self.learn_readout.hash_into(&mut h);
+        visit("t", h.finish());
     }
 }
 

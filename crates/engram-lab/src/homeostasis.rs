@@ -31,9 +31,11 @@
 //! Fixed point: see [`RateTarget`], [`Intrinsic`] and the rule module; weights change by stochastic
 //! rounding, so the small scaling steps near the target still accumulate.
 
+use crate::{Simulation, visit_plastic};
 use engram::ConfigError;
 use engram::env::{Encoder, PoissonEncoder};
 use engram::error::check_len;
+use engram::hash::StateHash;
 use engram::neuron::{Lif, LifParams, LifState, Population, Spikes, Synapses};
 use engram::num::{Fix, Frac, Rng, Rounding, fix_from_f32, mul};
 use engram::objective::{Averaging, Objective, RateTarget, RateTargetParams};
@@ -110,6 +112,23 @@ impl Config {
             max_offset: 30.0,
             mechanism,
             seed: 1,
+        }
+    }
+
+    /// The configuration of the host ↔ chip bit-exactness check (`engram run homeostasis-scaling
+    /// --hash` / `homeostasis-intrinsic`, and the emulated-Cortex-M firmware): `n` neurons, each
+    /// with `2n` inputs from a pool of `10n` (n = 50 is [`Config::new`]'s network), the input rate
+    /// `500/n` Hz so that every size gets the same mean drive, and a start far above the target
+    /// (`w_start` 3.5 mV: near 40 Hz), so that both mechanisms act from the first seconds.
+    pub fn check(mechanism: Mechanism, n: usize, seed: u64) -> Config {
+        Config {
+            n_inputs: 10 * n,
+            in_degree: 2 * n,
+            n_neurons: n,
+            input_hz: 500.0 / n.max(1) as f32,
+            w_start: 3.5,
+            seed,
+            ..Config::new(mechanism)
         }
     }
 
@@ -312,6 +331,44 @@ impl<'a> Network<'a> {
     /// The objective's value `mean_j (r_j − r*)²` (Hz²) at the last step.
     pub fn loss(&self) -> Fix {
         self.objective.value()
+    }
+}
+
+impl Simulation for Network<'_> {
+    fn step(&mut self) {
+        Network::step(self);
+    }
+
+    fn steps(&self) -> u64 {
+        self.t
+    }
+
+    fn spike_count(&self) -> usize {
+        self.input.as_slice().len() + self.pop.spikes.len()
+    }
+
+    /// The input spikes, then the neurons'.
+    fn spikes_hash(&self) -> u64 {
+        let mut h = engram::hash::Fnv64::new();
+        self.input.as_slice().hash_into(&mut h);
+        self.pop.spikes.as_slice().hash_into(&mut h);
+        h.finish()
+    }
+
+    /// Parts: `encoder` (spike probabilities), `input` (last step's input spikes), `rng` (input
+    /// trains), `synapses` (topology, weights, accumulators), `rule` (rounding generator, tick
+    /// phase), `population` (states, pending input, spikes), `objective` (rate estimates, errors,
+    /// value, running mean), `intrinsic` (offsets, rate estimates; empty without it), `t`.
+    fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64)) {
+        visit("encoder", self.encoder.probabilities().state_hash());
+        visit("input", self.input.as_slice().state_hash());
+        visit("rng", self.rng.state_hash());
+        visit_plastic(&self.plastic, ["synapses", "rule"], visit);
+        visit("population", self.pop.state_hash());
+        visit("objective", self.objective.state_hash());
+        let intrinsic = self.intrinsic.as_ref();
+        visit("intrinsic", intrinsic.map_or(0, |i| i.state_hash()));
+        visit("t", self.t.state_hash());
     }
 }
 

@@ -5,9 +5,14 @@
 //! `static` arrays) and steps without allocating. With the `std` feature each also offers `Buffers`,
 //! heap storage sized at run time for the host.
 //!
-//! Every experiment's `Network` implements [`Simulation`]: step it, count its spikes, hash its complete
-//! state. That one trait is all the `engram` command's `--hash` mode and the emulated-Cortex-M firmware
+//! An experiment's `Network` implements [`Simulation`]: step it, count its spikes, hash its
+//! complete state (for the learning experiments that includes every weight, trace, eligibility, θ,
+//! the objective's running state and every stochastic-rounding generator). That one trait is all
+//! the `engram` command's `--hash` mode and the emulated-Cortex-M firmware
 //! (`boards/qemu-mps2-an386`) need, so a new experiment is checked host ↔ chip by implementing it.
+//! Done for `izhikevich2003`, `brette2007`, `distal_reward`, `homeostasis`, `pes`, `eprop` (the
+//! spiking learning ones in a `Config::check` configuration sized for the check), `oja_pca` and
+//! `bcm`; not yet for `triplet` (a protocol of pairings rather than a running network).
 //!
 //! | experiment | module | what it reproduces |
 //! | --- | --- | --- |
@@ -38,7 +43,10 @@ pub mod pes;
 pub mod song2000;
 pub mod triplet;
 
-use engram::hash::Fnv64;
+use engram::hash::{Fnv64, StateHash, hash_rule_state};
+use engram::num::Weight;
+use engram::projection::Synapses;
+use engram::rule::Plastic;
 
 /// A running experiment as the host's hash mode and the firmware drive it: step, count, hash.
 ///
@@ -99,4 +107,19 @@ impl History {
     pub const fn finish(&self) -> u64 {
         self.0.finish()
     }
+}
+
+/// Visits a plastic projection as two parts of a [`Simulation::hash_parts`]: `names[0]` its synapses
+/// (topology, weights, accumulators), `names[1]` its rule state (traces, eligibility, θ, the
+/// stochastic-rounding generator, the tick phase: [`engram::hash::hash_rule_state`]).
+pub fn visit_plastic<W: Weight, P: Synapses<W> + StateHash>(
+    p: &Plastic<'_, W, P>,
+    names: [&'static str; 2],
+    visit: &mut dyn FnMut(&'static str, u64),
+) {
+    let [synapses, rule] = names;
+    visit(synapses, p.proj.state_hash());
+    let mut h = Fnv64::new();
+    hash_rule_state(p, &mut h);
+    visit(rule, h.finish());
 }

@@ -21,8 +21,10 @@
 //! [`Fix`] (Q16.16), so the covariance the neuron sees differs from `C` by about 10⁻⁵. The step path
 //! is integer only: 55 products for `x = L·z`, one [`Dense::propagate_rates`], one rule tick.
 
+use crate::{Simulation, visit_plastic};
 use engram::ConfigError;
 use engram::error::check_len;
+use engram::hash::StateHash;
 use engram::num::{Fix, Rng, Rounding, fix_from_f32, fix_to_f32, mul};
 use engram::objective::{Averaging, Objective, Variance, VarianceParams};
 use engram::projection::Dense;
@@ -287,6 +289,43 @@ impl<'a> Network<'a> {
             *o = scale.to_f32(w as i32);
         }
         out
+    }
+}
+
+impl Simulation for Network<'_> {
+    fn step(&mut self) {
+        Network::step(self);
+    }
+
+    fn steps(&self) -> u64 {
+        self.t
+    }
+
+    /// A rate neuron: no spikes.
+    fn spike_count(&self) -> usize {
+        0
+    }
+
+    /// A rate neuron: the output `y` of the last step stands for its spikes (the history chains it).
+    fn spikes_hash(&self) -> u64 {
+        self.y.state_hash()
+    }
+
+    /// Parts: `synapses` (weights, accumulator), `rule` (rounding generator, tick phase), `x`, `y`,
+    /// `rng` (input stream), `covariance` (the Cholesky factor, configuration drawn from the seed),
+    /// `objective` (running `E[y²]`), `t`.
+    fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64)) {
+        visit_plastic(&self.plastic, ["synapses", "rule"], visit);
+        visit("x", self.x.state_hash());
+        visit("y", self.y.state_hash());
+        visit("rng", self.rng.state_hash());
+        let mut h = engram::hash::Fnv64::new();
+        for row in &self.chol {
+            row.hash_into(&mut h);
+        }
+        visit("covariance", h.finish());
+        visit("objective", self.variance.state_hash());
+        visit("t", self.t.state_hash());
     }
 }
 

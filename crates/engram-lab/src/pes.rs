@@ -46,6 +46,8 @@
 //! Encoding gains and biases are Q16.16 (gain ≤ 790 at an intercept of ±0.95, so |J| ≤ 1 600);
 //! the environment's oscillators are integer (see [`SineSum`]). Everything in [`Network::step`] is integer arithmetic.
 
+use crate::Simulation;
+use engram::hash::{Fnv64, StateHash};
 use engram::neuron::{
     Lif, LifParams, LifState, Nonlinearity, Population, RateParams, RateUnit, Synapses,
 };
@@ -120,6 +122,17 @@ impl Config {
             max_rate_hi_hz: 400.0,
             intercept_max: 0.95,
             seed: 1,
+        }
+    }
+
+    /// The configuration of the host ↔ chip bit-exactness check (`engram run pes --hash` and the
+    /// emulated-Cortex-M firmware): `n` neurons learning `x²` (the decoders change from the first
+    /// spikes on: they start at zero and the error is never zero).
+    pub fn check(n: usize, seed: u64) -> Config {
+        Config {
+            n,
+            seed,
+            ..Config::new(Task::Square)
         }
     }
 
@@ -450,6 +463,60 @@ impl<'a> Network<'a> {
             .proj
             .weight(i, 0)
             .map(|w| scale.to_f32(w as i32))
+    }
+}
+
+/// `eps, c, s`.
+impl StateHash for Oscillator {
+    fn hash_into(&self, h: &mut Fnv64) {
+        for x in [self.eps, self.c, self.s] {
+            x.hash_into(h);
+        }
+    }
+}
+
+/// Both oscillators.
+impl StateHash for SineSum {
+    fn hash_into(&self, h: &mut Fnv64) {
+        self.osc.hash_into(h);
+    }
+}
+
+impl Simulation for Network<'_> {
+    fn step(&mut self) {
+        Network::step(self);
+    }
+
+    fn steps(&self) -> u64 {
+        self.t
+    }
+
+    fn spike_count(&self) -> usize {
+        self.pop.spikes.len()
+    }
+
+    fn spikes_hash(&self) -> u64 {
+        self.pop.spikes.as_slice().state_hash()
+    }
+
+    /// Parts: `population` (states, pending input, spikes), `encoding` (gains, biases),
+    /// `decoders` (weights, accumulator), `rule` (presynaptic traces, rounding generator, tick
+    /// phase), `readout` (`ŷ`, filtered `ȳ*`, `x`), `objective` (error, value, running mean),
+    /// `environment` (the oscillators), `t` (with the learning switch).
+    fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64)) {
+        visit("population", self.pop.state_hash());
+        let mut h = Fnv64::new();
+        self.enc_gain.hash_into(&mut h);
+        self.enc_bias.hash_into(&mut h);
+        visit("encoding", h.finish());
+        crate::visit_plastic(&self.decoders, ["decoders", "rule"], visit);
+        visit("readout", [self.y_hat, self.y_star, self.x].state_hash());
+        visit("objective", self.mse.state_hash());
+        visit("environment", self.input.state_hash());
+        let mut h = Fnv64::new();
+        self.learning.hash_into(&mut h);
+        self.t.hash_into(&mut h);
+        visit("t", h.finish());
     }
 }
 

@@ -15,9 +15,14 @@
 //! [`StateHash`] is implemented for the numbers, [`Rng`] (its four state words), the neuron states
 //! ([`IzhNeuron`], [`LifState`], [`AlifState`]), [`Population`] (states, both input channels, the spike
 //! list of the last step), [`RatePopulation`] and the projections [`Dense`] and [`Sparse`] (sizes,
-//! topology, weights, accumulators). Model parameters shared by a population are configuration, not
-//! state, and are not hashed; per-neuron parameters (Izhikevich `a, b, c, d`) live in the state and are.
-//! Traces are plain `[Fix]` slices and hash as such.
+//! topology, weights, accumulators). The learned state has its own impls: [`Plastic`] (its projection,
+//! every trace, eligibility and BCM θ, the stochastic-rounding generator and the tick phase),
+//! [`Intrinsic`] (threshold offsets, rate estimates), and the objectives' running state —
+//! [`RunningMean`] (unrounded Q32.32 and whether primed), [`Neuromodulator`] (unrounded Q32.32),
+//! [`MeanSquaredError`], [`RateTarget`] and [`Variance`] (per-neuron errors / rates / moments, the
+//! last value, the running mean). Model parameters shared by a population are configuration, not state, and are not hashed;
+//! per-neuron parameters (Izhikevich `a, b, c, d`) live in the state and are. Traces are plain `[Fix]`
+//! slices and hash as such.
 //!
 //! FNV-1a is written here rather than taken from the `fnv` crate because that crate is a
 //! `core::hash::Hasher` (whose `write_usize` is exactly the target dependence to avoid) and the whole
@@ -26,7 +31,11 @@
 
 use crate::neuron::{AlifState, IzhNeuron, LifState, NeuronModel, Population, RatePopulation};
 use crate::num::{Fix, Frac, Rng, Weight};
-use crate::projection::{Dense, Sparse};
+use crate::objective::{
+    MeanSquaredError, Neuromodulator, Objective, RateTarget, RunningMean, Variance,
+};
+use crate::projection::{Dense, Sparse, Synapses};
+use crate::rule::{Intrinsic, Plastic};
 
 /// FNV-1a 64-bit hasher over little-endian bytes (see the module doc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,6 +251,85 @@ impl<W: Weight + StateHash> StateHash for Sparse<'_, W> {
     }
 }
 
+/// The projection (weights, accumulators, topology), then the rule's state: every presynaptic and
+/// postsynaptic trace (trace-major), the eligibility traces, the BCM thresholds, the
+/// stochastic-rounding generator and the steps since the last tick sweep. The compiled rule is
+/// configuration and is not hashed.
+impl<W: Weight, P: Synapses<W> + StateHash> StateHash for Plastic<'_, W, P> {
+    fn hash_into(&self, h: &mut Fnv64) {
+        self.proj.hash_into(h);
+        hash_rule_state(self, h);
+    }
+}
+
+/// Feeds the state of `p`'s rule (everything of [`Plastic`]'s hash but the projection): traces,
+/// eligibility, θ, rounding generator, tick phase. For a model that reports the weights and the
+/// rule state as separate parts.
+pub fn hash_rule_state<W: Weight, P: Synapses<W>>(p: &Plastic<'_, W, P>, h: &mut Fnv64) {
+    let (n_pre, n_post) = p.rule().traces();
+    for k in 0..n_pre {
+        p.pre_trace(k).hash_into(h);
+    }
+    for k in 0..n_post {
+        p.post_trace(k).hash_into(h);
+    }
+    p.eligibility().hash_into(h);
+    p.theta().hash_into(h);
+    p.rng().hash_into(h);
+    h.write_u16(p.since_tick());
+}
+
+/// Threshold offsets, then rate estimates.
+impl StateHash for Intrinsic<'_> {
+    fn hash_into(&self, h: &mut Fnv64) {
+        self.offsets().hash_into(h);
+        self.rates().hash_into(h);
+    }
+}
+
+/// The unrounded average (Q32.32, 8 bytes) and whether it is primed; the gain is configuration.
+impl StateHash for RunningMean {
+    fn hash_into(&self, h: &mut Fnv64) {
+        self.raw().hash_into(h);
+        self.is_primed().hash_into(h);
+    }
+}
+
+/// The unrounded phasic concentration (Q32.32); decay, pulse and tonic level are configuration.
+impl StateHash for Neuromodulator {
+    fn hash_into(&self, h: &mut Fnv64) {
+        self.raw().hash_into(h);
+    }
+}
+
+/// Per-output errors, the last value, the running mean.
+impl StateHash for MeanSquaredError<'_> {
+    fn hash_into(&self, h: &mut Fnv64) {
+        self.errors().hash_into(h);
+        self.value().hash_into(h);
+        self.running_mean().hash_into(h);
+    }
+}
+
+/// Rate estimates, rate errors, the last value, the running mean.
+impl StateHash for RateTarget<'_> {
+    fn hash_into(&self, h: &mut Fnv64) {
+        self.rates().hash_into(h);
+        self.errors().hash_into(h);
+        self.value().hash_into(h);
+        self.running_mean().hash_into(h);
+    }
+}
+
+/// Running second moments, the last value, the running average of the value.
+impl StateHash for Variance<'_> {
+    fn hash_into(&self, h: &mut Fnv64) {
+        self.moments().hash_into(h);
+        self.value().hash_into(h);
+        self.average().hash_into(h);
+    }
+}
+
 /// Combines named part hashes into one: FNV-1a over the parts' hashes in order (names are not
 /// hashed, so renaming a part keeps the hash). A model's `state_hash` is this over its
 /// `hash_parts`, so the total and the per-part hashes printed for divergence search agree.
@@ -344,6 +432,95 @@ mod tests {
         assert_eq!(pop.state_hash(), h0);
         pop.spikes.push(1);
         assert_ne!(pop.state_hash(), h0);
+    }
+
+    #[test]
+    fn plastic_hash_sees_weights_traces_eligibility_rng_and_tick_phase() {
+        use crate::projection::Dense;
+        use crate::rule::{Pairing, Plastic, Rule, RuleParams, RuleStorage, Signals, WeightFormat};
+        let fmt = WeightFormat {
+            rounding: crate::num::Rounding::Stochastic,
+            ..WeightFormat::new(16, 0.0, 1.0)
+        };
+        let scale = fmt.scale().unwrap();
+        let stdp = RuleParams::pair_stdp(0.01, 0.012, 20.0, 20.0, Pairing::AllToAll);
+        let p = RuleParams::reward_modulated(stdp, 1000.0, 0.1, 3);
+        let rule = Rule::new::<i16>(&p, &fmt, scale, 1.0).unwrap();
+        let (mut w, mut acc) = ([1000i16; 4], [0i32; 2]);
+        let (mut pre, mut post, mut elig) = ([Fix::ZERO; 2], [Fix::ZERO; 2], [Fix::ZERO; 4]);
+        let proj = Dense::new(2, 2, &mut w, &mut acc, scale).unwrap();
+        let st = RuleStorage {
+            pre_traces: &mut pre,
+            post_traces: &mut post,
+            eligibility: &mut elig,
+            theta: &mut [],
+        };
+        let mut pl = Plastic::new(proj, rule, st, 5).unwrap();
+        let h0 = pl.state_hash();
+        let mut rs = Fnv64::new();
+        hash_rule_state(&pl, &mut rs);
+        let r0 = rs.finish();
+        // One step without spikes only advances the tick phase: the hash still changes.
+        pl.learn(&[], &[], &Signals::NONE);
+        assert_eq!(pl.since_tick(), 1);
+        assert_ne!(pl.state_hash(), h0);
+        // Spikes move traces and eligibility; a strong modulator at the tick moves the weights
+        // (stochastically rounded: the generator advances too).
+        let sig = Signals {
+            modulator: Fix::from_num(4),
+            ..Signals::NONE
+        };
+        let mut t = [Fix::ZERO; 2];
+        let w0 = pl.proj.weights().to_vec();
+        let rng0 = pl.rng().state_hash();
+        for _ in 0..2 {
+            pl.propagate(&[0], &mut t, &sig);
+            pl.learn(&[0], &[1], &sig);
+        }
+        assert_eq!(pl.since_tick(), 0);
+        assert!(pl.eligibility().iter().any(|e| *e != Fix::ZERO));
+        assert_ne!(pl.proj.weights(), &w0[..]);
+        assert_ne!(pl.rng().state_hash(), rng0);
+        let mut rs = Fnv64::new();
+        hash_rule_state(&pl, &mut rs);
+        assert_ne!(rs.finish(), r0);
+        // The whole = projection then rule state.
+        let mut whole = Fnv64::new();
+        pl.proj.hash_into(&mut whole);
+        hash_rule_state(&pl, &mut whole);
+        assert_eq!(whole.finish(), pl.state_hash());
+    }
+
+    #[test]
+    fn objective_hashes_see_the_unrounded_state() {
+        use crate::objective::{Averaging, MeanSquaredErrorParams, NeuromodulatorParams};
+        let mut d = Neuromodulator::new(NeuromodulatorParams::IZHIKEVICH_2007, 1.0).unwrap();
+        d.pulse();
+        let h = d.state_hash();
+        // Decay far below one Fix LSB: the rounded level stays 0 but the state hash moves.
+        for _ in 0..4000 {
+            d.step();
+        }
+        let (c, h1) = (d.concentration(), d.state_hash());
+        assert_eq!(c, Fix::ZERO);
+        assert_ne!(h1, h);
+        assert_ne!(d.raw(), 0);
+        let mut e = [Fix::ZERO; 2];
+        let p = MeanSquaredErrorParams {
+            average: Averaging::TimeConstant { tau_ms: 100.0 },
+        };
+        let mut mse = MeanSquaredError::new(p, 1.0, &mut e).unwrap();
+        let h0 = mse.state_hash();
+        let zero = [Fix::ZERO; 2];
+        mse.update(&zero, &zero); // primes the average at 0: only "primed" changes
+        let h1 = mse.state_hash();
+        assert_ne!(h0, h1);
+        mse.update(&[Fix::ONE, Fix::ZERO], &zero);
+        let h2 = mse.state_hash();
+        assert_ne!(h1, h2);
+        // Same errors and value, the average moves on: the hash follows.
+        mse.update(&[Fix::ONE, Fix::ZERO], &zero);
+        assert_ne!(mse.state_hash(), h2);
     }
 
     #[test]

@@ -133,6 +133,12 @@ impl<'a> RateTarget<'a> {
         self.target
     }
 
+    /// The running average of the value (its unrounded state: [`RunningMean::raw`]).
+    #[inline]
+    pub fn running_mean(&self) -> &RunningMean {
+        &self.average
+    }
+
     /// Rates back to the target, errors and average cleared.
     pub fn reset(&mut self) {
         self.rates.fill(self.target);

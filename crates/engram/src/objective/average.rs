@@ -119,6 +119,13 @@ impl RunningMean {
         Fix::from_bits(sat_i32(shr_round(self.acc, 16)))
     }
 
+    /// The average in Q32.32, unrounded: with [`RunningMean::is_primed`], the complete state (for
+    /// state hashes and checkpoints; [`RunningMean::value`] rounds it).
+    #[inline]
+    pub fn raw(&self) -> i64 {
+        self.acc
+    }
+
     /// Whether a sample (or a starting value) has been seen.
     #[inline]
     pub fn is_primed(&self) -> bool {

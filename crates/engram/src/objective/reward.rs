@@ -212,6 +212,13 @@ impl Neuromodulator {
         self.acc = (self.acc + ((amount.to_bits() as i64) << 16)).clamp(Q32_MIN, Q32_MAX);
     }
 
+    /// The phasic concentration d in Q32.32, unrounded: the complete state (for state hashes and
+    /// checkpoints; [`Neuromodulator::concentration`] rounds it).
+    #[inline]
+    pub fn raw(&self) -> i64 {
+        self.acc
+    }
+
     /// The phasic concentration d, rounded to nearest [`Fix`].
     #[inline]
     pub fn concentration(&self) -> Fix {

@@ -94,6 +94,12 @@ impl<'a> MeanSquaredError<'a> {
         self.errors.len()
     }
 
+    /// The running average of the value (its unrounded state: [`RunningMean::raw`]).
+    #[inline]
+    pub fn running_mean(&self) -> &RunningMean {
+        &self.average
+    }
+
     /// Always false (N ≥ 1).
     #[inline]
     pub fn is_empty(&self) -> bool {

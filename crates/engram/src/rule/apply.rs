@@ -91,8 +91,12 @@ fn at(xs: &[Fix], i: usize) -> Fix {
     xs.get(i).copied().unwrap_or(Fix::ZERO)
 }
 
+// The per-synapse helpers are `inline(always)`: called out of line, every synapse re-loaded the
+// `Signals` and `State` fields (~20 words, spilled to the stack) before any arithmetic. Inlined, the
+// loads leave the synapse loops: measured on the emulated Cortex-M4F, 184 → 144 instructions per
+// pair-STDP `on_pre` update, 15–27 % fewer for every rule (`bench-plastic`, README).
 impl State<'_> {
-    #[inline]
+    #[inline(always)]
     fn pre(&self, q: Pre, i: usize, sig: &Signals<'_>) -> Fix {
         match q {
             Pre::One => Fix::ONE,
@@ -101,7 +105,7 @@ impl State<'_> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn post(&self, q: Post, j: usize, sig: &Signals<'_>) -> Fix {
         match q {
             Post::One => Fix::ONE,
@@ -204,7 +208,7 @@ struct PreHook<'r, 's, 'a> {
 }
 
 impl<W: Weight> SynapseHook<W> for PreHook<'_, '_, '_> {
-    #[inline]
+    #[inline(always)]
     fn synapse(&mut self, pre: usize, post: usize, k: usize, w: &mut W) {
         self.st.apply(Which::Pre, pre, post, k, w, self.sig);
     }
@@ -355,6 +359,12 @@ impl<'a, W: Weight, P: Synapses<W>> Plastic<'a, W, P> {
     /// The stochastic-rounding generator (its state is part of the learned state).
     pub fn rng(&self) -> &Rng {
         &self.st.rng
+    }
+
+    /// Steps since the last tick sweep (`0..period`; part of the state: it fixes when the next
+    /// sweep runs).
+    pub fn since_tick(&self) -> u16 {
+        self.since_tick
     }
 }
 
