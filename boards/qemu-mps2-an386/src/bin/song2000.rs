@@ -2,9 +2,9 @@
 //! check's configuration (`song2000::Config::check`: the paper's 1000 excitatory inputs through
 //! plastic `i16` weights with additive pair STDP and 200 inhibitory inputs onto one conductance LIF
 //! neuron, excitatory input at 20 Hz, dt 0.1 ms, stochastic rounding). The full network on both
-//! machines: 8 648 bytes of static RAM above the harness (2 KB weights, 4 KB presynaptic traces, 2.4 KB input spike slots),
-//! which fits the micro:bit's 16 KiB. Host check: `engram run song2000 --steps <steps> --seed <seed>
-//! --hash`.
+//! machines: 8 648 bytes of static RAM above the harness (2 KB weights, 4 KB presynaptic traces,
+//! 2.4 KB input spike slots), which fits the micro:bit's 16 KiB. Host check:
+//! `engram run song2000 --steps <steps> --seed <seed> --hash`.
 #![no_std]
 #![no_main]
 
