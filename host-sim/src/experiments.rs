@@ -4,6 +4,7 @@ use crate::analysis::Raster;
 use engram_lab::homeostasis::Mechanism;
 use engram_lab::{
     Simulation, bcm, brette2007, distal_reward, eprop, homeostasis, izhikevich2003, oja_pca, pes,
+    song2000,
 };
 use std::time::{Duration, Instant};
 
@@ -31,11 +32,14 @@ pub enum Experiment {
     OjaPca,
     /// BCM: one rate neuron becomes selective to one of 10 patterns.
     Bcm,
+    /// Song, Miller & Abbott (2000): STDP on 1000 Poisson inputs onto one LIF neuron
+    /// (`song2000::Config::check`).
+    Song2000,
 }
 
 impl Experiment {
     /// Every experiment, in listing order.
-    pub const ALL: [Experiment; 10] = [
+    pub const ALL: [Experiment; 11] = [
         Experiment::Izhikevich2003,
         Experiment::BretteCuba,
         Experiment::BretteCoba,
@@ -46,6 +50,7 @@ impl Experiment {
         Experiment::Eprop,
         Experiment::OjaPca,
         Experiment::Bcm,
+        Experiment::Song2000,
     ];
 
     /// The name used on the command line.
@@ -61,6 +66,7 @@ impl Experiment {
             Experiment::Eprop => "eprop",
             Experiment::OjaPca => "oja-pca",
             Experiment::Bcm => "bcm",
+            Experiment::Song2000 => "song2000",
         }
     }
 
@@ -72,7 +78,7 @@ impl Experiment {
             Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => 50,
             Experiment::Pes => 100,
             Experiment::Eprop => 50,
-            Experiment::OjaPca | Experiment::Bcm => 1,
+            Experiment::OjaPca | Experiment::Bcm | Experiment::Song2000 => 1,
         }
     }
 
@@ -108,6 +114,9 @@ impl Experiment {
             }
             Experiment::Bcm => {
                 "Bienenstock, Cooper & Munro (1982): a rate neuron with the BCM rule becomes selective to one of 10 patterns"
+            }
+            Experiment::Song2000 => {
+                "Song, Miller & Abbott (2000): additive STDP from 1000 Poisson inputs onto one conductance LIF neuron, dt 0.1 ms"
             }
         }
     }
@@ -230,6 +239,24 @@ impl Experiment {
                     "10 orthogonal patterns of 10 inputs, presented at random",
                 ),
             ],
+            Experiment::Song2000 => [
+                (
+                    "architecture",
+                    "1000 excitatory (plastic, i16) + 200 inhibitory Poisson inputs → 1 conductance LIF neuron",
+                ),
+                (
+                    "learning rule",
+                    "additive pair STDP, τ± = 20 ms, A₋/A₊ = 1.05, bounds [0, g_max], stochastic rounding",
+                ),
+                (
+                    "objective",
+                    "none explicit: competition gives bimodal weights and a stable output rate",
+                ),
+                (
+                    "environment",
+                    "Poisson trains: excitatory at 20 Hz, inhibitory at 10 Hz",
+                ),
+            ],
         }
     }
 
@@ -246,6 +273,7 @@ impl Experiment {
             Experiment::Eprop => dt_of(eprop::DT_MS),
             Experiment::OjaPca => dt_of(oja_pca::DT_MS),
             Experiment::Bcm => dt_of(bcm::DT_MS),
+            Experiment::Song2000 => dt_of(song2000::Config::check(0).dt_ms),
         }
     }
 
@@ -258,6 +286,7 @@ impl Experiment {
             Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => 10_000.0,
             Experiment::Pes | Experiment::Eprop => 2000.0,
             Experiment::OjaPca | Experiment::Bcm => 20_000.0,
+            Experiment::Song2000 => 2000.0,
         }
     }
 }
@@ -359,6 +388,17 @@ fn run_learning(
                 cfg.n_in * cfg.n_rec + cfg.n_rec_synapses() + cfg.n_rec,
             )
         }
+        Experiment::Song2000 => {
+            let cfg = song2000::Config::check(seed);
+            let mut b = song2000::Buffers::<i16>::new(&cfg);
+            let mut net = song2000::Network::new(&cfg, b.storage())?;
+            let start = Instant::now();
+            for _ in 0..steps {
+                net.step();
+                raster.record(net.neuron.spikes.as_slice(), 0);
+            }
+            (start, cfg.n_exc + cfg.n_inh)
+        }
         Experiment::OjaPca | Experiment::Bcm => {
             // Rate neurons: nothing to record as a raster.
             let start = Instant::now();
@@ -418,7 +458,7 @@ pub struct HashReport {
 /// kinds), as the small-RAM firmware builds do; `None` is [`Experiment::default_neurons`] (the
 /// published size of the static networks). The spiking learning experiments run their
 /// `Config::check`; `oja-pca` and `bcm` their published configuration (one neuron; `neurons` is
-/// ignored). `on_step` sees the network after every step
+/// ignored, as for `song2000`, whose network has one size). `on_step` sees the network after every step
 /// (for `--hash-trace`).
 pub fn hash_run(
     exp: Experiment,
@@ -494,6 +534,12 @@ pub fn hash_run(
             };
             let mut buf = bcm::Buffers::new(&cfg);
             let mut net = bcm::Network::new(&cfg, buf.storage())?;
+            Ok(drive(&mut net, steps, on_step))
+        }
+        Experiment::Song2000 => {
+            let cfg = song2000::Config::check(seed);
+            let mut buf = song2000::Buffers::<i16>::new(&cfg);
+            let mut net = song2000::Network::new(&cfg, buf.storage())?;
             Ok(drive(&mut net, steps, on_step))
         }
     }

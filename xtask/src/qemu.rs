@@ -88,7 +88,7 @@ impl Machine {
 }
 
 /// Every firmware program (one file each in `src/bin/`).
-pub const PROGRAMS: [&str; 13] = [
+pub const PROGRAMS: [&str; 14] = [
     "izhikevich2003",
     "brette-cuba",
     "distal-reward",
@@ -98,6 +98,7 @@ pub const PROGRAMS: [&str; 13] = [
     "eprop",
     "oja-pca",
     "bcm",
+    "song2000",
     "bench",
     "bench-plastic",
     "kernels",
@@ -123,7 +124,7 @@ pub struct Check {
 /// The bit-exactness checks CI runs (step counts chosen to keep `cargo xtask qemu` to a few minutes).
 /// The learning experiments run their `Config::check` (`tests/tests/check_configs.rs` asserts that
 /// these sizes, steps and seeds see weight changes, eligibilities, stochastic rounding and rewards).
-pub const CHECKS: [Check; 18] = [
+pub const CHECKS: [Check; 20] = [
     Check {
         exp: "izhikevich2003",
         machine: Machine::Mps2An386,
@@ -188,6 +189,13 @@ pub const CHECKS: [Check; 18] = [
         seed: 4,
     },
     Check {
+        exp: "song2000",
+        machine: Machine::Mps2An386,
+        neurons: 1,
+        steps: 5000,
+        seed: 3,
+    },
+    Check {
         exp: "izhikevich2003",
         machine: Machine::Microbit,
         neurons: 64,
@@ -249,6 +257,13 @@ pub const CHECKS: [Check; 18] = [
         neurons: 1,
         steps: 10000,
         seed: 4,
+    },
+    Check {
+        exp: "song2000",
+        machine: Machine::Microbit,
+        neurons: 1,
+        steps: 5000,
+        seed: 3,
     },
 ];
 

@@ -12,6 +12,7 @@
 //! | `pes` | PES decoders of x², `Config::check` (100 LIF neurons on both) |
 //! | `eprop` | e-prop pattern generation, `Config::check` (20 inputs, 50 recurrent LIF neurons; 16 on the micro:bit) |
 //! | `oja-pca`, `bcm` | Oja (1982) and BCM (1982) rate neurons, their published configurations (the same on both) |
+//! | `song2000` | Song, Miller & Abbott (2000) STDP, `Config::check` (1000 + 200 Poisson inputs onto 1 conductance LIF neuron, the same on both) |
 //! | `bench` | instructions per neuron update (per model), per synapse event (dense, sparse) and per plastic synapse update (per rule and moment) |
 //! | `kernels` | golden-vector digests of the fixed-point kernels (`engram_lab::kernels`), compared with the host's |
 //! | `selftest` | `<ok\|panic\|fault\|hang>`: proves a panic or a HardFault exits non-zero with its message / PC, and a hang times out |
