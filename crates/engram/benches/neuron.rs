@@ -12,7 +12,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use engram::neuron::{
     Alif, AlifParams, IzhNeuron, Izhikevich, IzhikevichParams, Lif, LifParams, NeuronModel,
-    Nonlinearity, Population, RateParams, RatePopulation, RateUnit,
+    Nonlinearity, Population, RateParams, RatePopulation, RateUnit, Synapses,
 };
 use engram::{Fix, Frac, Rng};
 use std::hint::black_box;
@@ -100,14 +100,17 @@ fn lif_conductance(c: &mut Criterion) {
 
 fn alif(c: &mut Criterion) {
     let p = AlifParams {
-        tau_m_ms: 20.0,
-        e_leak: -65.0,
-        v_thresh: -50.0,
-        v_reset: -65.0,
-        refractory_ms: 2.0,
-        tau_exc_ms: 5.0,
-        tau_inh_ms: 10.0,
-        bias: 10.0,
+        lif: LifParams {
+            tau_m_ms: 20.0,
+            e_leak: -65.0,
+            v_thresh: -50.0,
+            v_reset: -65.0,
+            refractory_ms: 2.0,
+            tau_exc_ms: 5.0,
+            tau_inh_ms: 10.0,
+            bias: 10.0,
+            synapses: Synapses::Current,
+        },
         tau_adapt_ms: 500.0,
         beta: 1.5,
     };

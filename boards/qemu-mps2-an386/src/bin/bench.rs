@@ -11,7 +11,7 @@
 use engram::Fix;
 use engram::neuron::{
     Alif, AlifParams, AlifState, IzhNeuron, Izhikevich, IzhikevichParams, Lif, LifParams, LifState,
-    NeuronModel, Nonlinearity, Population, RateParams, RatePopulation, RateUnit,
+    NeuronModel, Nonlinearity, Population, RateParams, RatePopulation, RateUnit, Synapses,
 };
 use engram::num::{Frac, Rng, Scale, Weight};
 use engram::projection::{Csr, Dense, Sparse, SpikeProjection, fixed_probability};
@@ -212,14 +212,17 @@ fn main() -> ! {
 
     let alif = ok(Alif::new(
         AlifParams {
-            tau_m_ms: 20.0,
-            e_leak: -65.0,
-            v_thresh: -50.0,
-            v_reset: -65.0,
-            refractory_ms: 2.0,
-            tau_exc_ms: 5.0,
-            tau_inh_ms: 10.0,
-            bias: 0.0,
+            lif: LifParams {
+                tau_m_ms: 20.0,
+                e_leak: -65.0,
+                v_thresh: -50.0,
+                v_reset: -65.0,
+                refractory_ms: 2.0,
+                tau_exc_ms: 5.0,
+                tau_inh_ms: 10.0,
+                bias: 0.0,
+                synapses: Synapses::Current,
+            },
             tau_adapt_ms: 200.0,
             beta: 1.0,
         },

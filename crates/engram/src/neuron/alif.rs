@@ -26,25 +26,12 @@ use super::lif::{Lif, LifParams, Synapses};
 use crate::error::ConfigError;
 use crate::num::{Fix, Frac, fix_from_f32, mul};
 
-/// Adaptive-LIF configuration (floats, ms and mV), validated by [`Alif::new`].
+/// Adaptive-LIF configuration (floats, ms and mV), validated by [`Alif::new`]: a current-based LIF
+/// plus the adaptation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AlifParams {
-    /// Membrane time constant τ_m (ms).
-    pub tau_m_ms: f32,
-    /// Leak reversal (resting) potential E_L (mV).
-    pub e_leak: f32,
-    /// Baseline threshold `v_thresh` (mV).
-    pub v_thresh: f32,
-    /// Reset potential (mV); must be below `v_thresh`.
-    pub v_reset: f32,
-    /// Absolute refractory period (ms), rounded to whole steps.
-    pub refractory_ms: f32,
-    /// Excitatory synaptic time constant (ms).
-    pub tau_exc_ms: f32,
-    /// Inhibitory synaptic time constant (ms).
-    pub tau_inh_ms: f32,
-    /// Constant input (mV).
-    pub bias: f32,
+    /// The LIF part; its `synapses` must be [`Synapses::Current`] (Bellec's neuron is current-based).
+    pub lif: LifParams,
     /// Adaptation time constant τ_a (ms); Bellec et al. use hundreds of ms to seconds.
     pub tau_adapt_ms: f32,
     /// Threshold increase per unit of `a` (mV), `β ≥ 0`.
@@ -80,7 +67,12 @@ impl Alif {
     /// Validates `p` for time step `dt_ms`: everything [`Lif::new`] checks (current-based), plus
     /// `τ_a > dt` and a finite `β ≥ 0` (mV, |β| < 16 000).
     pub fn new(p: AlifParams, dt_ms: f32) -> Result<Alif, ConfigError> {
-        let base = Lif::new(p.lif(), dt_ms)?;
+        if !matches!(p.lif.synapses, Synapses::Current) {
+            return Err(ConfigError::Invalid {
+                what: "ALIF synapses must be current-based",
+            });
+        }
+        let base = Lif::new(p.lif, dt_ms)?;
         let decay_a = Frac::decay("ALIF tau_adapt", p.tau_adapt_ms, dt_ms)?;
         if !(p.beta >= 0.0 && p.beta <= 16_000.0) {
             return Err(ConfigError::OutOfRange {
@@ -140,23 +132,6 @@ impl Alif {
     }
 }
 
-impl AlifParams {
-    /// The LIF part of the configuration (current-based).
-    pub fn lif(&self) -> LifParams {
-        LifParams {
-            tau_m_ms: self.tau_m_ms,
-            e_leak: self.e_leak,
-            v_thresh: self.v_thresh,
-            v_reset: self.v_reset,
-            refractory_ms: self.refractory_ms,
-            tau_exc_ms: self.tau_exc_ms,
-            tau_inh_ms: self.tau_inh_ms,
-            bias: self.bias,
-            synapses: Synapses::Current,
-        }
-    }
-}
-
 impl NeuronModel for Alif {
     type State = AlifState;
 
@@ -193,8 +168,8 @@ mod tests {
         Fix::from_num(x)
     }
 
-    fn params() -> AlifParams {
-        AlifParams {
+    fn lif() -> LifParams {
+        LifParams {
             tau_m_ms: 20.0,
             e_leak: -65.0,
             v_thresh: -50.0,
@@ -203,6 +178,13 @@ mod tests {
             tau_exc_ms: 5.0,
             tau_inh_ms: 10.0,
             bias: 0.0,
+            synapses: Synapses::Current,
+        }
+    }
+
+    fn params() -> AlifParams {
+        AlifParams {
+            lif: lif(),
             tau_adapt_ms: 200.0,
             beta: 2.0,
         }
@@ -308,11 +290,27 @@ mod tests {
                 ..ok
             },
             AlifParams {
-                v_reset: -50.0,
+                lif: LifParams {
+                    v_reset: -50.0,
+                    ..lif()
+                },
                 ..ok
             },
             AlifParams {
-                tau_m_ms: 0.0,
+                lif: LifParams {
+                    tau_m_ms: 0.0,
+                    ..lif()
+                },
+                ..ok
+            },
+            AlifParams {
+                lif: LifParams {
+                    synapses: Synapses::Conductance {
+                        e_exc: 0.0,
+                        e_inh: -80.0,
+                    },
+                    ..lif()
+                },
                 ..ok
             },
         ] {
@@ -328,8 +326,10 @@ mod tests {
             AlifParams {
                 beta: 16_000.0,
                 tau_adapt_ms: 30_000.0,
-                refractory_ms: 0.0,
-                ..params()
+                lif: LifParams {
+                    refractory_ms: 0.0,
+                    ..lif()
+                },
             },
             0.1,
         )

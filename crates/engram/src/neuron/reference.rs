@@ -195,7 +195,7 @@ impl AlifRef {
     pub fn new(p: AlifParams, dt_ms: f32) -> Result<AlifRef, ConfigError> {
         Alif::new(p, dt_ms)?;
         Ok(AlifRef {
-            base: LifRef::new(p.lif(), dt_ms)?,
+            base: LifRef::new(p.lif, dt_ms)?,
             decay_a: decay(p.tau_adapt_ms, dt_ms),
             beta: p.beta as f64,
         })
@@ -585,14 +585,17 @@ mod tests {
     #[test]
     fn alif_poisson() {
         let p = AlifParams {
-            tau_m_ms: 20.0,
-            e_leak: -65.0,
-            v_thresh: -50.0,
-            v_reset: -65.0,
-            refractory_ms: 2.0,
-            tau_exc_ms: 5.0,
-            tau_inh_ms: 10.0,
-            bias: 10.0,
+            lif: LifParams {
+                tau_m_ms: 20.0,
+                e_leak: -65.0,
+                v_thresh: -50.0,
+                v_reset: -65.0,
+                refractory_ms: 2.0,
+                tau_exc_ms: 5.0,
+                tau_inh_ms: 10.0,
+                bias: 10.0,
+                synapses: Synapses::Current,
+            },
             tau_adapt_ms: 500.0,
             beta: 1.5,
         };
