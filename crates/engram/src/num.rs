@@ -310,6 +310,8 @@ impl Weight for i16 {
 /// How a value with more fractional bits than its destination is rounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Rounding {
     /// To nearest, ties toward +∞. Deterministic; small updates (below half a step) are lost.
     #[default]

@@ -197,7 +197,13 @@ impl RuleParams {
 }
 
 /// Weight precision and bounds of a plastic projection.
+///
+/// With the `serde` feature it reads from a table such as `weights = { bits = 8, rounding =
+/// "stochastic" }`; missing fields keep the experiment's own values when the host merges it over the
+/// experiment's default.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct WeightFormat {
     /// Significant bits of a stored weight, sign included (4..=16; ≤ 8 for `i8` storage).
     pub bits: u8,
