@@ -65,12 +65,17 @@ impl fmt::Display for AssemblyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AssemblyError::OutOfOrder { expected } => {
-                write!(f, "checkpoint chunk out of order (expected offset {expected})")
+                write!(
+                    f,
+                    "checkpoint chunk out of order (expected offset {expected})"
+                )
             }
             AssemblyError::TooLarge { capacity } => {
                 write!(f, "checkpoint larger than the {capacity}-byte storage")
             }
-            AssemblyError::Inconsistent => f.write_str("checkpoint chunk inconsistent with the first"),
+            AssemblyError::Inconsistent => {
+                f.write_str("checkpoint chunk inconsistent with the first")
+            }
             AssemblyError::BadCrc => f.write_str("checkpoint image CRC mismatch"),
         }
     }
@@ -128,8 +133,10 @@ impl<'b> Assembler<'b> {
             .ok()
             .zip(usize::try_from(end).ok())
             .and_then(|(a, b)| self.buf.get_mut(a..b));
-        let (Some(dest), true) = (dest, chunk.total == total && chunk.image_crc == crc && end <= total)
-        else {
+        let (Some(dest), true) = (
+            dest,
+            chunk.total == total && chunk.image_crc == crc && end <= total,
+        ) else {
             self.header = None;
             return Err(AssemblyError::Inconsistent);
         };

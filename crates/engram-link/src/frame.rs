@@ -84,7 +84,9 @@ impl Default for Encoder {
 impl Encoder {
     /// An encoder (usable in a `static`).
     pub const fn new() -> Self {
-        Self { buf: [0; MAX_FRAME_LEN] }
+        Self {
+            buf: [0; MAX_FRAME_LEN],
+        }
     }
 
     /// Frames `msg`; the returned bytes (delimiter included) are valid until the next call.

@@ -17,9 +17,9 @@ pub use frame::{
     decode_frame, encode_frame,
 };
 pub use message::{
-    Ack, Action, CheckpointChunk, Command, ErrorCode, ErrorReport, Hello, LinkErrors, MAX_CHUNK_LEN,
-    MAX_NAME_LEN, MAX_POPULATIONS, MAX_PROJECTIONS, MAX_VALUES, Message, MessageKind, Observation,
-    Param, Sizes, Telemetry, Values, WeightStats,
+    Ack, Action, CheckpointChunk, Command, ErrorCode, ErrorReport, Hello, LinkErrors,
+    MAX_CHUNK_LEN, MAX_NAME_LEN, MAX_POPULATIONS, MAX_PROJECTIONS, MAX_VALUES, Message,
+    MessageKind, Observation, Param, Sizes, Telemetry, Values, WeightStats,
 };
 
 /// Protocol version: the first byte of every frame and the `protocol` of [`Hello`].
@@ -27,4 +27,4 @@ pub const PROTOCOL_VERSION: u8 = 1;
 
 /// Longest frame on the wire, delimiter included: the worst case of every message at its maxima fits
 /// (checked by the `worst_case_frames_fit` test). Also the decoder's buffer size.
-pub const MAX_FRAME_LEN: usize = 320;
+pub const MAX_FRAME_LEN: usize = 288;

@@ -99,7 +99,9 @@ impl Message<'_> {
     /// at most [`MAX_CHUNK_LEN`]. (The `heapless::Vec` fields cannot exceed theirs.)
     pub fn within_limits(&self) -> bool {
         match self {
-            Message::Hello(h) => h.board.len() <= MAX_NAME_LEN && h.experiment.len() <= MAX_NAME_LEN,
+            Message::Hello(h) => {
+                h.board.len() <= MAX_NAME_LEN && h.experiment.len() <= MAX_NAME_LEN
+            }
             Message::Checkpoint(c) => c.bytes.len() <= MAX_CHUNK_LEN,
             _ => true,
         }

@@ -1,0 +1,113 @@
+//! Frame sizes from real encodings, and the closed-loop step rates they allow. These numbers are the
+//! tables in the crate documentation (`src/lib.rs`): if an encoding changes, this test fails until the
+//! tables are updated. `cargo test -p engram-link --test sizes -- --nocapture` prints them.
+
+mod common;
+
+use engram_link::{Action, MAX_FRAME_LEN, Message, Observation, encode_frame};
+
+fn size(msg: &Message<'_>) -> usize {
+    let mut buf = [0u8; MAX_FRAME_LEN];
+    encode_frame(msg, &mut buf)
+        .expect("every sample fits MAX_FRAME_LEN")
+        .len()
+}
+
+fn step_frames(n_obs: usize, n_act: usize) -> (usize, usize) {
+    let o = Message::Observation(Observation {
+        step: u32::MAX,
+        values: common::values(n_obs),
+    });
+    let a = Message::Action(Action {
+        step: u32::MAX,
+        values: common::values(n_act),
+    });
+    (size(&o), size(&a))
+}
+
+#[test]
+fn typical_frame_sizes_match_the_doc_table() {
+    let got: Vec<usize> = common::typical()
+        .iter()
+        .map(|(n, m)| {
+            let s = size(m);
+            println!("| {n} | {s} |");
+            s
+        })
+        .collect();
+    assert_eq!(got, [64, 29, 21, 59, 276, 9, 14, 12, 12]);
+}
+
+#[test]
+fn worst_case_frames_fit() {
+    let got: Vec<usize> = common::worst()
+        .iter()
+        .map(|(n, m)| {
+            let s = size(m);
+            println!("| {n} | {s} |");
+            s
+        })
+        .collect();
+    assert_eq!(got, [115, 269, 269, 234, 282, 15, 14, 15]);
+    assert!(got.iter().all(|&s| s <= MAX_FRAME_LEN));
+}
+
+#[test]
+fn step_frame_length_is_13_plus_4_per_value_and_independent_of_the_values() {
+    for n in 0..=engram_link::MAX_VALUES {
+        let (o, a) = step_frames(n, n);
+        // version 1 + tag 1 + step 4 + length 1 + 4n + CRC 4, COBS adds 1, delimiter 1. Past 60 values
+        // (254 raw bytes) COBS adds one more byte if the frame holds a run of 254 non-zero bytes.
+        let expect = 13 + 4 * n;
+        if n <= 60 {
+            assert_eq!((o, a), (expect, expect), "n = {n}");
+        } else {
+            assert!((expect..=expect + 1).contains(&o), "n = {n}: {o}");
+        }
+    }
+    // Any values, same length: the worst-case values give the typical length.
+    let o = Message::Observation(Observation {
+        step: 0,
+        values: (0..4).map(|_| engram_link::I16F16::MIN).collect(),
+    });
+    assert_eq!(size(&o), 29);
+}
+
+/// Lock-step closed loop: the host sends an observation, the board answers with an action, then the next
+/// step starts; both frames cross the line in sequence at 10 bits per byte (8N1). Computed bound,
+/// ignoring compute time and UART gaps.
+fn lockstep_rate(baud: u32, n_obs: usize, n_act: usize) -> u32 {
+    let (o, a) = step_frames(n_obs, n_act);
+    baud / (10 * (o + a) as u32)
+}
+
+#[test]
+fn step_rates_match_the_doc_table() {
+    let table: Vec<(usize, usize, u32, u32)> = [(1, 1), (4, 2), (16, 4), (64, 64)]
+        .into_iter()
+        .map(|(o, a)| {
+            (
+                o,
+                a,
+                lockstep_rate(115_200, o, a),
+                lockstep_rate(1_000_000, o, a),
+            )
+        })
+        .collect();
+    for (o, a, slow, fast) in &table {
+        let (fo, fa) = step_frames(*o, *a);
+        println!(
+            "| {o} / {a} | {fo} + {fa} = {} | {slow} | {fast} |",
+            fo + fa
+        );
+    }
+    assert_eq!(
+        table,
+        [
+            (1, 1, 338, 2941),
+            (4, 2, 230, 2000),
+            (16, 4, 108, 943),
+            (64, 64, 21, 185),
+        ]
+    );
+}
