@@ -291,10 +291,8 @@ proptest! {
         let mut dec = Decoder::new();
         let got = decode_in_pieces(&mut dec, &stream, &[]);
         prop_assert_eq!(got.last(), Some(&Ok(fb.clone())));
-        for r in &got[..got.len() - 1] {
-            if let Ok(f) = r {
-                prop_assert_eq!(f, &fa);
-            }
+        for f in got[..got.len() - 1].iter().flatten() {
+            prop_assert_eq!(f, &fa);
         }
         let errs = got.iter().filter(|r| r.is_err()).count() as u32;
         prop_assert_eq!(errs, dec.errors().total());
