@@ -162,9 +162,10 @@ pub fn decode_frame(frame: &mut [u8]) -> Result<Message<'_>, DecodeError> {
     if raw.len() < MIN_RAW_LEN {
         return Err(DecodeError::Truncated);
     }
-    let (body, crc) = raw.split_at(raw.len() - CRC_LEN);
-    let crc = u32::from_le_bytes(crc.try_into().map_err(|_| DecodeError::Truncated)?);
-    if CRC.checksum(body) != crc {
+    let (body, crc) = raw
+        .split_last_chunk::<CRC_LEN>()
+        .ok_or(DecodeError::Truncated)?;
+    if CRC.checksum(body) != u32::from_le_bytes(*crc) {
         return Err(DecodeError::BadCrc);
     }
     let (&version, msg) = body.split_first().ok_or(DecodeError::Truncated)?;
@@ -318,5 +319,65 @@ impl Decoder {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_count_each_kind_in_its_own_field_and_saturate() {
+        let mut e = LinkErrors::default();
+        for k in [
+            DecodeError::BadCrc,
+            DecodeError::Cobs,
+            DecodeError::Oversized,
+            DecodeError::Truncated,
+            DecodeError::BadVersion { got: 9 },
+            DecodeError::Deserialize,
+        ] {
+            e.count(k);
+        }
+        let one = LinkErrors {
+            bad_crc: 1,
+            cobs: 1,
+            oversized: 1,
+            truncated: 1,
+            bad_version: 1,
+            deserialize: 1,
+        };
+        assert_eq!(e, one);
+        assert_eq!(e.total(), 6);
+        let mut full = LinkErrors {
+            bad_crc: u32::MAX,
+            ..one
+        };
+        full.count(DecodeError::BadCrc);
+        assert_eq!(full.bad_crc, u32::MAX);
+        assert_eq!(full.total(), u32::MAX);
+    }
+
+    #[test]
+    fn crc_is_crc32c_check_value() {
+        // The catalogue check value of CRC-32/ISCSI over "123456789".
+        assert_eq!(CRC.checksum(b"123456789"), 0xE306_9283);
+        assert_eq!(checkpoint_crc(b"123456789"), 0xE306_9283);
+    }
+
+    #[test]
+    fn a_frame_starts_with_the_version_and_ends_with_the_crc() {
+        let mut out = [0u8; MAX_FRAME_LEN];
+        let n = encode_frame(&Message::Command(crate::Command::Reset), &mut out)
+            .map(|f| f.len())
+            .unwrap_or(0);
+        let mut raw = [0u8; MAX_FRAME_LEN];
+        let len = cobs::decode(&out[..n - 1], &mut raw).unwrap_or(0);
+        // version, tag Command (5), variant Reset (2), CRC-32C of those three bytes.
+        let crc = CRC.checksum(&[PROTOCOL_VERSION, 5, 2]).to_le_bytes();
+        assert_eq!(
+            &raw[..len],
+            &[PROTOCOL_VERSION, 5, 2, crc[0], crc[1], crc[2], crc[3]]
+        );
     }
 }
