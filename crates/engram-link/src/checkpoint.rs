@@ -31,6 +31,7 @@ pub fn chunks(image: &[u8]) -> impl Iterator<Item = CheckpointChunk<'_>> {
 }
 
 /// Why a chunk was refused by an [`Assembler`].
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AssemblyError {

@@ -30,6 +30,7 @@ pub fn checkpoint_crc(image: &[u8]) -> u32 {
 }
 
 /// Why a message could not be framed.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EncodeError {
@@ -97,6 +98,7 @@ impl Encoder {
 }
 
 /// Why a frame was dropped. Each kind has a counter in [`LinkErrors`].
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DecodeError {

@@ -86,8 +86,16 @@
 //! closes a 4-in/2-out loop at up to 230 Hz. Telemetry shares the board → host direction: at one 59-byte
 //! frame every *p* steps it adds 59/*p* bytes per step.
 //!
+//! RAM: a [`Decoder`] is 328 bytes (its [`MAX_FRAME_LEN`] buffer and counters), an [`Encoder`] 288, a
+//! [`Message`] at most 280 (an observation of 64 values); sizes on a 64-bit host, a little less on a
+//! 32-bit board (asserted by `tests/sizes.rs`). No allocation anywhere.
+//!
 //! Host cost of framing: `cargo bench -p engram-link --bench link` (encode and decode per message kind,
 //! and the streaming decoder over a mixed stream).
+//!
+//! ## Features
+//! - `defmt`: `defmt::Format` for [`DecodeError`], [`EncodeError`], [`AssemblyError`], [`LinkErrors`] and
+//!   [`MessageKind`] (firmware logging).
 //!
 //! ## Testing
 //! `tests/frame.rs`: round trip of every message, each error kind, resynchronisation after garbage,

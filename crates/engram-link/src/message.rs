@@ -60,6 +60,7 @@ pub enum Message<'a> {
 }
 
 /// The kind of a [`Message`], without its contents (what an [`Ack`] or [`ErrorReport`] refers to).
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MessageKind {
     /// [`Message::Hello`].
@@ -208,6 +209,7 @@ pub struct WeightStats {
 }
 
 /// Receive-side error counters, one per [`DecodeError`](crate::DecodeError) kind. Saturating.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LinkErrors {
     /// Frames whose CRC did not match.

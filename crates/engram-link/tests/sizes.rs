@@ -123,3 +123,19 @@ fn step_rates_match_the_doc_table() {
         ]
     );
 }
+
+#[test]
+fn ram_of_the_link_types_stays_small() {
+    use std::mem::size_of;
+    // On the host (64-bit usize); on a 32-bit board the Vec lengths are 4 bytes smaller each.
+    println!(
+        "Decoder {} B, Encoder {} B, Message {} B",
+        size_of::<engram_link::Decoder>(),
+        size_of::<engram_link::Encoder>(),
+        size_of::<Message<'_>>()
+    );
+    assert!(size_of::<engram_link::Decoder>() <= MAX_FRAME_LEN + 48);
+    assert_eq!(size_of::<engram_link::Encoder>(), MAX_FRAME_LEN);
+    // The largest variant is an observation/action: 64 values of 4 bytes plus step and length.
+    assert!(size_of::<Message<'_>>() <= 4 * engram_link::MAX_VALUES + 24);
+}
