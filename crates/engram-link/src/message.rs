@@ -128,6 +128,26 @@ pub struct Hello<'a> {
     pub sizes: Sizes,
 }
 
+impl Hello<'_> {
+    /// Checks a peer's `Hello` against this side: same protocol, same model, step vectors within
+    /// [`MAX_VALUES`]. The error is what to answer in an [`ErrorReport`].
+    pub fn check(&self, model_hash: u64) -> Result<(), ErrorCode> {
+        if self.protocol != crate::PROTOCOL_VERSION {
+            return Err(ErrorCode::VersionMismatch {
+                supported: crate::PROTOCOL_VERSION,
+            });
+        }
+        if self.model_hash != model_hash {
+            return Err(ErrorCode::ModelMismatch);
+        }
+        let fits = |n: u16| usize::from(n) <= MAX_VALUES;
+        if !fits(self.sizes.observation_len) || !fits(self.sizes.action_len) {
+            return Err(ErrorCode::OutOfRange);
+        }
+        Ok(())
+    }
+}
+
 /// Sizes announced in a [`Hello`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sizes {

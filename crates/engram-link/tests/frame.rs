@@ -6,8 +6,8 @@ mod common;
 use crc::{CRC_32_ISCSI, Crc};
 use engram_link::{
     Assembler, AssemblyError, CheckpointChunk, Command, DecodeError, Decoder, EncodeError, Encoder,
-    Hello, LinkErrors, MAX_FRAME_LEN, MAX_NAME_LEN, Message, Observation, PROTOCOL_VERSION, Sizes,
-    chunks, decode_frame, encode_frame,
+    ErrorCode, Hello, LinkErrors, MAX_FRAME_LEN, MAX_NAME_LEN, Message, Observation,
+    PROTOCOL_VERSION, Sizes, chunks, decode_frame, encode_frame,
 };
 
 fn encode(msg: &Message<'_>) -> Vec<u8> {
@@ -458,4 +458,24 @@ fn observation_values_keep_their_bits() {
     };
     let bits: Vec<i32> = o.values.iter().map(|v| v.to_bits()).collect();
     assert_eq!(bits, values);
+}
+
+#[test]
+fn hello_check_names_the_first_mismatch() {
+    let Message::Hello(h) = common::typical()[0].1.clone() else {
+        panic!("hello expected")
+    };
+    assert_eq!(h.check(h.model_hash), Ok(()));
+    assert_eq!(h.check(h.model_hash ^ 1), Err(ErrorCode::ModelMismatch));
+    let mut other = h.clone();
+    other.protocol = PROTOCOL_VERSION + 1;
+    assert_eq!(
+        other.check(h.model_hash),
+        Err(ErrorCode::VersionMismatch {
+            supported: PROTOCOL_VERSION
+        })
+    );
+    let mut big = h.clone();
+    big.sizes.action_len = engram_link::MAX_VALUES as u16 + 1;
+    assert_eq!(big.check(h.model_hash), Err(ErrorCode::OutOfRange));
 }
