@@ -123,3 +123,63 @@ pub fn visit_plastic<W: Weight, P: Synapses<W> + StateHash>(
     hash_rule_state(p, &mut h);
     visit(rule, h.finish());
 }
+
+/// One finished episode of a closed-loop experiment, as [`Observe::last_episode`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Episode {
+    /// Episodes finished so far, this one included (1 for the first).
+    pub index: u32,
+    /// Steps the episode lasted.
+    pub steps: u32,
+    /// Reward summed over the episode.
+    pub reward: f32,
+    /// Whether the episode reached its goal (the experiment's own criterion).
+    pub success: bool,
+}
+
+/// What a running experiment shows the host (recordings, plots) and, later, telemetry: its spikes,
+/// its named metrics and its plastic weights, in report units (`f32`; reporting only — nothing here
+/// feeds back into the simulation, and none of it is on the step path).
+///
+/// Every visit is in a fixed order with fixed names for a given configuration (the host makes CSV
+/// columns of them). Conventional metric names: `objective` (the quantity the learning improves or
+/// the experiment's loss, as its doc says) and `reward` (the last reward signal), where meaningful.
+pub trait Observe {
+    /// Visits each population as `(name, size, spikes of the last step)`; neuron indices local to
+    /// the population.
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16]));
+
+    /// Visits each metric as `(name, value)` (the current value; the host samples it at each
+    /// reporting interval).
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32));
+
+    /// Visits each plastic projection as `(name, (w_min, w_max), weights)`, bounds and weights in
+    /// weight units (the projection's scale applied).
+    fn weights(
+        &self,
+        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
+    );
+
+    /// The last finished episode, for experiments with episodes (the host logs a row whenever its
+    /// `index` changes). `None`: no episodes, or none finished yet.
+    fn last_episode(&self) -> Option<Episode> {
+        None
+    }
+}
+
+/// Visits a plastic projection's weights for [`Observe::weights`]: `raw` stored weights counting
+/// steps of `scale`, bounds from the rule's raw bounds.
+pub fn visit_weights<W: Weight>(
+    name: &'static str,
+    scale: engram::num::Scale,
+    bounds: (i32, i32),
+    raw: &[W],
+    visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
+) {
+    let mut it = raw.iter().map(|w| scale.to_f32(w.get()));
+    visit(
+        name,
+        (scale.to_f32(bounds.0), scale.to_f32(bounds.1)),
+        &mut it,
+    );
+}
