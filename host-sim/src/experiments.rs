@@ -1,15 +1,40 @@
-//! The experiments the `engram` command can run, and how each is run on the host.
+//! The experiments the `engram` command can run: their names, descriptions and four parts, their
+//! default configurations, and how each is built on the host (storage from `Vec`s).
+//!
+//! Adding an experiment: a variant of [`Experiment`] with its name, description, parts and default
+//! duration, a line in [`Experiment::default_config`] and one arm in [`Experiment::build`] that
+//! builds the network from its typed `Config`. Everything else (recording, plots, sweeps) is generic
+//! over [`Model`].
 
 use crate::analysis::Raster;
+use crate::config::{Error, to_table, typed};
 use engram_lab::homeostasis::Mechanism;
 use engram_lab::{
-    Simulation, bcm, brette2007, distal_reward, eprop, homeostasis, izhikevich2003, oja_pca, pes,
-    song2000,
+    Observe, Simulation, bcm, brette2007, distal_reward, eprop, homeostasis, izhikevich2003,
+    oja_pca, pes, song2000,
 };
 use std::time::{Duration, Instant};
 
+/// What the host drives: any experiment's network.
+pub trait Model: Simulation + Observe {}
+impl<T: Simulation + Observe + ?Sized> Model for T {}
+
+/// What the host knows about a built model besides what [`Observe`] reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Info {
+    /// Time step (ms).
+    pub dt_ms: f64,
+    /// Synapses in the model, where stated.
+    pub synapses: Option<usize>,
+    /// Bytes of model state, where the experiment states it.
+    pub ram_bytes: Option<usize>,
+}
+
+/// The callback [`Experiment::build`] hands the built model to.
+pub type Drive<'f> = dyn FnMut(&mut dyn Model, &Info) -> Result<(), Error> + 'f;
+
 /// A named experiment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Experiment {
     /// Izhikevich (2003): 1000 spiking neurons with thalamic noise.
     Izhikevich2003,
@@ -52,6 +77,129 @@ impl Experiment {
         Experiment::Bcm,
         Experiment::Song2000,
     ];
+
+    /// The experiment called `name` on the command line.
+    pub fn from_name(name: &str) -> Result<Experiment, Error> {
+        Experiment::ALL
+            .into_iter()
+            .find(|e| e.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = Experiment::ALL.iter().map(|e| e.name()).collect();
+                Error::Usage(format!(
+                    "unknown experiment `{name}` (known: {})",
+                    names.join(", ")
+                ))
+            })
+    }
+
+    /// The default configuration as a TOML table: what `engram run <name>` runs. `neurons` scales
+    /// the network as the small-RAM firmware builds do (80 % excitatory where there are two kinds;
+    /// ignored by the one-neuron experiments).
+    pub fn default_config(self, neurons: Option<usize>) -> toml::Table {
+        let n = neurons.unwrap_or(self.default_neurons());
+        match self {
+            Experiment::Izhikevich2003 => to_table(
+                &neurons.map_or_else(izhikevich2003::Config::default, |n| {
+                    izhikevich2003::Config::with_neurons(n, 1)
+                }),
+            ),
+            Experiment::BretteCuba | Experiment::BretteCoba => {
+                let mut cfg = brette2007::Config::published(brette_variant(self));
+                if let Some(n) = neurons {
+                    cfg.n_exc = n * 4 / 5;
+                    cfg.n_inh = n - cfg.n_exc;
+                }
+                to_table(&cfg)
+            }
+            Experiment::DistalReward => to_table(&distal_reward::Config::check(n, 1)),
+            Experiment::HomeostasisScaling => {
+                to_table(&homeostasis::Config::check(Mechanism::Scaling, n, 1))
+            }
+            Experiment::HomeostasisIntrinsic => {
+                to_table(&homeostasis::Config::check(Mechanism::Intrinsic, n, 1))
+            }
+            Experiment::Pes => to_table(&pes::Config::check(n, 1)),
+            Experiment::Eprop => to_table(&eprop::Config::check(n, 1)),
+            Experiment::OjaPca => to_table(&oja_pca::Config::default()),
+            Experiment::Bcm => to_table(&bcm::Config::default()),
+            Experiment::Song2000 => to_table(&song2000::Config::default()),
+        }
+    }
+
+    /// Builds the experiment from the (merged) configuration `cfg` and hands it to `f`. Fails before
+    /// `f` runs if `cfg` does not deserialise into the experiment's `Config` (unknown key, wrong
+    /// type) or the experiment refuses it (value out of range).
+    pub fn build(self, cfg: &toml::Table, f: &mut Drive<'_>) -> Result<(), Error> {
+        match self {
+            Experiment::Izhikevich2003 => {
+                let cfg: izhikevich2003::Config = typed(cfg)?;
+                let mut b = izhikevich2003::Buffers::new(&cfg);
+                let mut net = izhikevich2003::Network::new(&cfg, b.storage())?;
+                let n = cfg.n();
+                f(&mut net, &info(izhikevich2003::DT_MS, n * n, Some(cfg.ram_bytes())))
+            }
+            Experiment::BretteCuba | Experiment::BretteCoba => {
+                let cfg: brette2007::Config = typed(cfg)?;
+                let mut b = brette2007::Buffers::new(&cfg);
+                let mut net = brette2007::Network::new(&cfg, b.storage())?;
+                let syn = net.synapses();
+                f(&mut net, &info(brette2007::DT_MS, syn, Some(cfg.ram_bytes())))
+            }
+            Experiment::DistalReward => {
+                let cfg: distal_reward::Config = typed(cfg)?;
+                let mut b = distal_reward::Buffers::new(&cfg);
+                let mut net = distal_reward::Network::new(&cfg, b.storage())?;
+                let syn = cfg.nnz_exc() + cfg.nnz_inh();
+                f(&mut net, &info(distal_reward::DT_MS, syn, None))
+            }
+            Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => {
+                let cfg: homeostasis::Config = typed(cfg)?;
+                let mut b = homeostasis::Buffers::new(&cfg);
+                let mut net = homeostasis::Network::new(&cfg, b.storage())?;
+                let syn = cfg.in_degree * cfg.n_neurons;
+                f(&mut net, &info(homeostasis::DT_MS, syn, None))
+            }
+            Experiment::Pes => {
+                let cfg: pes::Config = typed(cfg)?;
+                let mut b = pes::Buffers::new(&cfg);
+                let mut net = pes::Network::new(&cfg, b.storage())?;
+                f(&mut net, &info(pes::DT_MS, cfg.n, Some(cfg.ram_bytes())))
+            }
+            Experiment::Eprop => {
+                let cfg: eprop::Config = typed(cfg)?;
+                let mut b = eprop::Buffers::new(&cfg);
+                let mut net = eprop::Network::new(&cfg, b.storage())?;
+                let syn = cfg.n_in * cfg.n_rec + cfg.n_rec_synapses() + cfg.n_rec;
+                f(&mut net, &info(eprop::DT_MS, syn, None))
+            }
+            Experiment::OjaPca => {
+                let cfg: oja_pca::Config = typed(cfg)?;
+                let mut b = oja_pca::Buffers::new();
+                let mut net = oja_pca::Network::new(&cfg, b.storage())?;
+                f(&mut net, &info(oja_pca::DT_MS, oja_pca::DIM, None))
+            }
+            Experiment::Bcm => {
+                let cfg: bcm::Config = typed(cfg)?;
+                let mut b = bcm::Buffers::new(&cfg);
+                let mut net = bcm::Network::new(&cfg, b.storage())?;
+                f(&mut net, &info(bcm::DT_MS, cfg.n_inputs(), None))
+            }
+            Experiment::Song2000 => {
+                let cfg: song2000::Config = typed(cfg)?;
+                let syn = cfg.n_exc + cfg.n_inh;
+                // Up to 8 bits fit `i8` storage (half the RAM); the arithmetic is the same.
+                if cfg.weights.bits <= 8 {
+                    let mut b = song2000::Buffers::<i8>::new(&cfg);
+                    let mut net = song2000::Network::new(&cfg, b.storage())?;
+                    f(&mut net, &info(cfg.dt_ms, syn, None))
+                } else {
+                    let mut b = song2000::Buffers::<i16>::new(&cfg);
+                    let mut net = song2000::Network::new(&cfg, b.storage())?;
+                    f(&mut net, &info(cfg.dt_ms, syn, None))
+                }
+            }
+        }
+    }
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -260,23 +408,6 @@ impl Experiment {
         }
     }
 
-    /// The time step (ms).
-    pub fn dt_ms(self) -> f64 {
-        match self {
-            Experiment::Izhikevich2003 => dt_of(izhikevich2003::DT_MS),
-            Experiment::BretteCuba | Experiment::BretteCoba => dt_of(brette2007::DT_MS),
-            Experiment::DistalReward => dt_of(distal_reward::DT_MS),
-            Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => {
-                dt_of(homeostasis::DT_MS)
-            }
-            Experiment::Pes => dt_of(pes::DT_MS),
-            Experiment::Eprop => dt_of(eprop::DT_MS),
-            Experiment::OjaPca => dt_of(oja_pca::DT_MS),
-            Experiment::Bcm => dt_of(bcm::DT_MS),
-            Experiment::Song2000 => dt_of(song2000::Config::check(0).dt_ms),
-        }
-    }
-
     /// Default simulated duration (ms).
     pub fn default_duration_ms(self) -> f64 {
         match self {
@@ -308,240 +439,11 @@ pub struct RunResult {
     pub synapses: usize,
 }
 
-/// Runs `exp` for `duration_ms` of biological time with `seed`.
-pub fn run(exp: Experiment, seed: u64, duration_ms: f64) -> Result<RunResult, engram::ConfigError> {
-    match exp {
-        Experiment::Izhikevich2003 => {
-            let cfg = izhikevich2003::Config {
-                seed,
-                ..Default::default()
-            };
-            run_izhikevich2003(&cfg, duration_ms)
-        }
-        Experiment::BretteCuba | Experiment::BretteCoba => {
-            let cfg = brette2007::Config {
-                seed,
-                ..brette2007::Config::published(brette_variant(exp))
-            };
-            run_brette2007(&cfg, duration_ms)
-        }
-        _ => run_learning(exp, seed, duration_ms),
-    }
-}
-
-/// Runs a learning experiment in its check configuration at the size of
-/// [`Experiment::default_neurons`] and records the spikes of its (main) population.
-fn run_learning(
-    exp: Experiment,
-    seed: u64,
-    duration_ms: f64,
-) -> Result<RunResult, engram::ConfigError> {
-    let dt = exp.dt_ms();
-    let steps = steps_for(duration_ms, dt);
-    let n = exp.default_neurons();
-    let mut raster = Raster::new(n, dt);
-    let (start, synapses) = match exp {
-        Experiment::DistalReward => {
-            let cfg = distal_reward::Config::check(n, seed);
-            let mut b = distal_reward::Buffers::new(&cfg);
-            let mut net = distal_reward::Network::new(&cfg, b.storage())?;
-            let start = Instant::now();
-            for _ in 0..steps {
-                net.step();
-                raster.record(net.spikes(), 0);
-            }
-            (start, cfg.nnz_exc() + cfg.nnz_inh())
-        }
-        Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => {
-            let cfg = homeostasis::Config::check(homeostasis_mechanism(exp), n, seed);
-            let mut b = homeostasis::Buffers::new(&cfg);
-            let mut net = homeostasis::Network::new(&cfg, b.storage())?;
-            let start = Instant::now();
-            for _ in 0..steps {
-                net.step();
-                raster.record(net.pop.spikes.as_slice(), 0);
-            }
-            (start, cfg.in_degree * cfg.n_neurons)
-        }
-        Experiment::Pes => {
-            let cfg = pes::Config::check(n, seed);
-            let mut b = pes::Buffers::new(&cfg);
-            let mut net = pes::Network::new(&cfg, b.storage())?;
-            let start = Instant::now();
-            for _ in 0..steps {
-                net.step();
-                raster.record(net.pop.spikes.as_slice(), 0);
-            }
-            (start, cfg.n)
-        }
-        Experiment::Eprop => {
-            let cfg = eprop::Config::check(n, seed);
-            let mut b = eprop::Buffers::new(&cfg);
-            let mut net = eprop::Network::new(&cfg, b.storage())?;
-            let start = Instant::now();
-            for _ in 0..steps {
-                net.step();
-                raster.record(net.spikes(), 0);
-            }
-            (
-                start,
-                cfg.n_in * cfg.n_rec + cfg.n_rec_synapses() + cfg.n_rec,
-            )
-        }
-        Experiment::Song2000 => {
-            let cfg = song2000::Config::check(seed);
-            let mut b = song2000::Buffers::<i16>::new(&cfg);
-            let mut net = song2000::Network::new(&cfg, b.storage())?;
-            let start = Instant::now();
-            for _ in 0..steps {
-                net.step();
-                raster.record(net.neuron.spikes.as_slice(), 0);
-            }
-            (start, cfg.n_exc + cfg.n_inh)
-        }
-        Experiment::OjaPca | Experiment::Bcm => {
-            // Rate neurons: nothing to record as a raster.
-            let start = Instant::now();
-            hash_run(exp, seed, steps, None, &mut |_| {})?;
-            return Ok(RunResult {
-                rasters: vec![],
-                steps,
-                dt_ms: dt,
-                wall: start.elapsed(),
-                ram_bytes: None,
-                synapses: if exp == Experiment::OjaPca {
-                    oja_pca::DIM
-                } else {
-                    bcm::Config::default().n_inputs()
-                },
-            });
-        }
-        Experiment::Izhikevich2003 | Experiment::BretteCuba | Experiment::BretteCoba => {
-            unreachable!("static networks have their own runners")
-        }
-    };
-    Ok(RunResult {
-        rasters: vec![("neurons", raster)],
-        steps,
-        dt_ms: dt,
-        wall: start.elapsed(),
-        ram_bytes: None,
-        synapses,
-    })
-}
-
-fn homeostasis_mechanism(exp: Experiment) -> Mechanism {
-    if exp == Experiment::HomeostasisIntrinsic {
-        Mechanism::Intrinsic
-    } else {
-        Mechanism::Scaling
-    }
-}
-
-/// The outcome of a hash run: what the firmware reports for the same experiment, steps and seed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HashReport {
-    /// Steps simulated.
-    pub steps: u64,
-    /// Spikes emitted over the run, all populations.
-    pub spikes: u64,
-    /// [`Simulation::state_hash`] after the last step.
-    pub hash: u64,
-    /// [`engram_lab::History`] of every step's spikes.
-    pub history: u64,
-    /// The named part hashes that make up `hash`.
-    pub parts: Vec<(&'static str, u64)>,
-}
-
-/// Runs `exp` for `steps` steps from `seed` and hashes its complete state (bit-exactness check against
-/// a board). `neurons` scales the network to that many neurons (80 % excitatory where there are two
-/// kinds), as the small-RAM firmware builds do; `None` is [`Experiment::default_neurons`] (the
-/// published size of the static networks). The spiking learning experiments run their
-/// `Config::check`; `oja-pca` and `bcm` their published configuration (one neuron; `neurons` is
-/// ignored, as for `song2000`, whose network has one size). `on_step` sees the network after every step
-/// (for `--hash-trace`).
-pub fn hash_run(
-    exp: Experiment,
-    seed: u64,
-    steps: u64,
-    neurons: Option<usize>,
-    on_step: &mut dyn FnMut(&dyn Simulation),
-) -> Result<HashReport, engram::ConfigError> {
-    let n = neurons.unwrap_or(exp.default_neurons());
-    match exp {
-        Experiment::Izhikevich2003 => {
-            let cfg = match neurons {
-                Some(n) => izhikevich2003::Config::with_neurons(n, seed),
-                None => izhikevich2003::Config {
-                    seed,
-                    ..Default::default()
-                },
-            };
-            let mut buf = izhikevich2003::Buffers::new(&cfg);
-            let mut net = izhikevich2003::Network::new(&cfg, buf.storage())?;
-            Ok(drive(&mut net, steps, on_step))
-        }
-        Experiment::BretteCuba | Experiment::BretteCoba => {
-            let mut cfg = brette2007::Config {
-                seed,
-                ..brette2007::Config::published(brette_variant(exp))
-            };
-            if let Some(n) = neurons {
-                cfg.n_exc = n * 4 / 5;
-                cfg.n_inh = n - cfg.n_exc;
-            }
-            let mut buf = brette2007::Buffers::new(&cfg);
-            let mut net = brette2007::Network::new(&cfg, buf.storage())?;
-            Ok(drive(&mut net, steps, on_step))
-        }
-        Experiment::DistalReward => {
-            let cfg = distal_reward::Config::check(n, seed);
-            let mut buf = distal_reward::Buffers::new(&cfg);
-            let mut net = distal_reward::Network::new(&cfg, buf.storage())?;
-            Ok(drive(&mut net, steps, on_step))
-        }
-        Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => {
-            let cfg = homeostasis::Config::check(homeostasis_mechanism(exp), n, seed);
-            let mut buf = homeostasis::Buffers::new(&cfg);
-            let mut net = homeostasis::Network::new(&cfg, buf.storage())?;
-            Ok(drive(&mut net, steps, on_step))
-        }
-        Experiment::Pes => {
-            let cfg = pes::Config::check(n, seed);
-            let mut buf = pes::Buffers::new(&cfg);
-            let mut net = pes::Network::new(&cfg, buf.storage())?;
-            Ok(drive(&mut net, steps, on_step))
-        }
-        Experiment::Eprop => {
-            let cfg = eprop::Config::check(n, seed);
-            let mut buf = eprop::Buffers::new(&cfg);
-            let mut net = eprop::Network::new(&cfg, buf.storage())?;
-            Ok(drive(&mut net, steps, on_step))
-        }
-        Experiment::OjaPca => {
-            let cfg = oja_pca::Config {
-                seed,
-                ..Default::default()
-            };
-            let mut buf = oja_pca::Buffers::new();
-            let mut net = oja_pca::Network::new(&cfg, buf.storage())?;
-            Ok(drive(&mut net, steps, on_step))
-        }
-        Experiment::Bcm => {
-            let cfg = bcm::Config {
-                seed,
-                ..Default::default()
-            };
-            let mut buf = bcm::Buffers::new(&cfg);
-            let mut net = bcm::Network::new(&cfg, buf.storage())?;
-            Ok(drive(&mut net, steps, on_step))
-        }
-        Experiment::Song2000 => {
-            let cfg = song2000::Config::check(seed);
-            let mut buf = song2000::Buffers::<i16>::new(&cfg);
-            let mut net = song2000::Network::new(&cfg, buf.storage())?;
-            Ok(drive(&mut net, steps, on_step))
-        }
+fn info(dt_ms: f32, synapses: usize, ram_bytes: Option<usize>) -> Info {
+    Info {
+        dt_ms: dt_of(dt_ms),
+        synapses: Some(synapses),
+        ram_bytes,
     }
 }
 
@@ -550,31 +452,6 @@ fn brette_variant(exp: Experiment) -> brette2007::Variant {
         brette2007::Variant::Coba
     } else {
         brette2007::Variant::Cuba
-    }
-}
-
-/// Steps any [`Simulation`] and reports its hash (the same loop as the firmware's).
-fn drive(
-    sim: &mut dyn Simulation,
-    steps: u64,
-    on_step: &mut dyn FnMut(&dyn Simulation),
-) -> HashReport {
-    let mut spikes = 0u64;
-    let mut history = engram_lab::History::new();
-    for _ in 0..steps {
-        sim.step();
-        spikes += sim.spike_count() as u64;
-        history.record(sim);
-        on_step(sim);
-    }
-    let mut parts = vec![];
-    sim.hash_parts(&mut |n, h| parts.push((n, h)));
-    HashReport {
-        steps: sim.steps(),
-        spikes,
-        hash: sim.state_hash(),
-        history: history.finish(),
-        parts,
     }
 }
 
