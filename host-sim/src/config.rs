@@ -31,7 +31,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage(m) | Error::Config(m) => f.write_str(m),
-            Error::Model(e) => write!(f, "invalid configuration: {e}"),
+            Error::Model(e) => write!(f, "{e}"),
             Error::Io(what, e) => write!(f, "{what}: {e}"),
         }
     }
@@ -90,7 +90,9 @@ pub fn value_text(v: &toml::Value) -> String {
 /// A TOML value, or the text itself as a string if it is not one.
 pub fn parse_value(text: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {text}")) {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(text.into())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(text.into())),
         Err(_) => toml::Value::String(text.to_string()),
     }
 }
@@ -179,7 +181,9 @@ fn tidy(v: &mut toml::Value) {
 pub fn typed<C: DeserializeOwned>(table: &toml::Table) -> Result<C, Error> {
     toml::Value::Table(table.clone())
         .try_into()
-        .map_err(|e: toml::de::Error| Error::Config(format!("configuration: {}", e.message().trim())))
+        .map_err(|e: toml::de::Error| {
+            Error::Config(format!("configuration: {}", e.message().trim()))
+        })
 }
 
 /// The user's layers over a default table: file, overrides, seed.
@@ -217,14 +221,18 @@ mod tests {
     fn values_parse_as_toml_or_bare_strings() {
         assert_eq!(parse_value("8"), toml::Value::Integer(8));
         assert_eq!(parse_value("0.5"), toml::Value::Float(0.5));
-        assert_eq!(parse_value("stochastic"), toml::Value::String("stochastic".into()));
+        assert_eq!(
+            parse_value("stochastic"),
+            toml::Value::String("stochastic".into())
+        );
         assert_eq!(parse_value("\"x y\""), toml::Value::String("x y".into()));
         assert!(matches!(parse_value("[1, 2]"), toml::Value::Array(a) if a.len() == 2));
     }
 
     #[test]
     fn dotted_set_merges_into_nested_tables() {
-        let mut t: toml::Table = toml::from_str("a = 1\n[w]\nbits = 16\nrounding = \"nearest\"").unwrap();
+        let mut t: toml::Table =
+            toml::from_str("a = 1\n[w]\nbits = 16\nrounding = \"nearest\"").unwrap();
         set(&mut t, "w.bits", toml::Value::Integer(8)).unwrap();
         assert_eq!(t["w"]["bits"].as_integer(), Some(8));
         assert_eq!(t["w"]["rounding"].as_str(), Some("nearest"));

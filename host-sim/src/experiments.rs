@@ -98,11 +98,11 @@ impl Experiment {
     pub fn default_config(self, neurons: Option<usize>) -> toml::Table {
         let n = neurons.unwrap_or(self.default_neurons());
         match self {
-            Experiment::Izhikevich2003 => to_table(
-                &neurons.map_or_else(izhikevich2003::Config::default, |n| {
+            Experiment::Izhikevich2003 => {
+                to_table(&neurons.map_or_else(izhikevich2003::Config::default, |n| {
                     izhikevich2003::Config::with_neurons(n, 1)
-                }),
-            ),
+                }))
+            }
             Experiment::BretteCuba | Experiment::BretteCoba => {
                 let mut cfg = brette2007::Config::published(brette_variant(self));
                 if let Some(n) = neurons {
@@ -136,14 +136,20 @@ impl Experiment {
                 let mut b = izhikevich2003::Buffers::new(&cfg);
                 let mut net = izhikevich2003::Network::new(&cfg, b.storage())?;
                 let n = cfg.n();
-                f(&mut net, &info(izhikevich2003::DT_MS, n * n, Some(cfg.ram_bytes())))
+                f(
+                    &mut net,
+                    &info(izhikevich2003::DT_MS, n * n, Some(cfg.ram_bytes())),
+                )
             }
             Experiment::BretteCuba | Experiment::BretteCoba => {
                 let cfg: brette2007::Config = typed(cfg)?;
                 let mut b = brette2007::Buffers::new(&cfg);
                 let mut net = brette2007::Network::new(&cfg, b.storage())?;
                 let syn = net.synapses();
-                f(&mut net, &info(brette2007::DT_MS, syn, Some(cfg.ram_bytes())))
+                f(
+                    &mut net,
+                    &info(brette2007::DT_MS, syn, Some(cfg.ram_bytes())),
+                )
             }
             Experiment::DistalReward => {
                 let cfg: distal_reward::Config = typed(cfg)?;

@@ -232,7 +232,11 @@ fn run(args: &RunArgs, out: Option<PathBuf>, plots: bool) -> Result<(), Error> {
     let out = out.unwrap_or_else(|| default_out(exp.name()));
     record::create_out(&out)?;
     let seed = cfg.get("seed").and_then(|s| s.as_integer()).unwrap_or(0);
-    println!("engram run {} (seed {seed}) → {}", exp.name(), out.display());
+    println!(
+        "engram run {} (seed {seed}) → {}",
+        exp.name(),
+        out.display()
+    );
     for (part, what) in exp.parts() {
         println!("  {part:<14} {what}");
     }
@@ -247,7 +251,10 @@ fn run(args: &RunArgs, out: Option<PathBuf>, plots: bool) -> Result<(), Error> {
     let s = record::run(&spec)?;
     println!();
     if s.interrupted {
-        println!("interrupted at step {} (outputs are complete up to there)", s.steps);
+        println!(
+            "interrupted at step {} (outputs are complete up to there)",
+            s.steps
+        );
     }
     for (pop, r) in &s.rates_hz {
         println!("  rate {pop:<20} {r:>10.2} Hz");

@@ -4,7 +4,7 @@
 //! - `raster`: spikes of every population (from `spikes.csv`; at most 200 000 points, evenly thinned);
 //! - `objective`: the `objective` metric over time (the learning curve), with `reward` if reported;
 //! - `metrics`: every metric and population rate over time, one panel each;
-//! - `weights-<projection>`: the weight histogram at each snapshot of `weights.csv`, light to dark;
+//! - `weights-<projection>`: the weight histogram at each snapshot of `weights.csv`, one line each;
 //! - `trajectory`: the path of `x, y` and of `light_x, light_y`, when the metrics include them;
 //! - `episodes`: episode lengths (and rewards) from `episodes.csv`, when present;
 //! - in a sweep folder, `sweep`: every point's learning curve (its `objective`, or its first metric)
@@ -121,13 +121,23 @@ pub fn plot(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         let (Some(i), Some(s)) = (t.col("index"), t.col("steps")) else {
             return Ok(files);
         };
-        let mut panels = vec![("episode length (steps)".to_string(), vec![("steps".to_string(), t.xy(i, s))])];
+        let mut panels = vec![(
+            "episode length (steps)".to_string(),
+            vec![("steps".to_string(), t.xy(i, s))],
+        )];
         if let Some(r) = t.col("reward") {
-            panels.push(("reward".to_string(), vec![("reward".to_string(), t.xy(i, r))]));
+            panels.push((
+                "reward".to_string(),
+                vec![("reward".to_string(), t.xy(i, r))],
+            ));
         }
-        figure!(dir, "episodes", &mut files, 360 * panels.len() as u32, |root| {
-            draw_panels(root, &panels, "episode")
-        })?;
+        figure!(
+            dir,
+            "episodes",
+            &mut files,
+            360 * panels.len() as u32,
+            |root| { draw_panels(root, &panels, "episode") }
+        )?;
     }
     Ok(files)
 }
@@ -265,7 +275,8 @@ fn plot_metrics(dir: &Path, t: &Table, files: &mut Vec<PathBuf>) -> Result<(), E
 }
 
 fn plot_raster(dir: &Path, t: &Table, files: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let (Some(ti), Some(pi), Some(ni)) = (t.col("t_ms"), t.col("population"), t.col("neuron")) else {
+    let (Some(ti), Some(pi), Some(ni)) = (t.col("t_ms"), t.col("population"), t.col("neuron"))
+    else {
         return Ok(());
     };
     if t.rows.is_empty() {
@@ -316,10 +327,9 @@ fn plot_raster(dir: &Path, t: &Table, files: &mut Vec<PathBuf>) -> Result<(), Er
         for (k, (name, pts)) in by_pop.iter().enumerate() {
             let color = Palette99::pick(k).to_rgba();
             chart
-                .draw_series(
-                    pts.iter()
-                        .map(|&p| Rectangle::new([p, (p.0 + (x1 - x0) / 1500.0, p.1 + 0.8)], color.filled())),
-                )
+                .draw_series(pts.iter().map(|&p| {
+                    Rectangle::new([p, (p.0 + (x1 - x0) / 1500.0, p.1 + 0.8)], color.filled())
+                }))
                 .map_err(|e| e.to_string())?
                 .label(name.as_str())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], color.filled()));
@@ -334,7 +344,8 @@ fn plot_raster(dir: &Path, t: &Table, files: &mut Vec<PathBuf>) -> Result<(), Er
 }
 
 fn plot_weights(dir: &Path, t: &Table, files: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let (Some(ti), Some(pi), Some(wi)) = (t.col("t_ms"), t.col("projection"), t.col("weight")) else {
+    let (Some(ti), Some(pi), Some(wi)) = (t.col("t_ms"), t.col("projection"), t.col("weight"))
+    else {
         return Ok(());
     };
     // projection → snapshot time (as text, in order) → weights

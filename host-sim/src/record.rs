@@ -93,8 +93,15 @@ impl WeightStats {
     fn of(bounds: (f32, f32), ws: &mut dyn Iterator<Item = f32>) -> WeightStats {
         let (lo, hi) = (bounds.0 as f64, bounds.1 as f64);
         let margin = 0.1 * (hi - lo);
-        let (mut n, mut sum, mut sq, mut min, mut max, mut nlo, mut nhi) =
-            (0usize, 0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, 0usize, 0usize);
+        let (mut n, mut sum, mut sq, mut min, mut max, mut nlo, mut nhi) = (
+            0usize,
+            0.0,
+            0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0usize,
+            0usize,
+        );
         for w in ws {
             let w = w as f64;
             n += 1;
@@ -155,7 +162,7 @@ pub struct Summary {
     /// Mean rate of each population over the run (Hz).
     pub rates_hz: BTreeMap<String, f64>,
     /// Every metric's value at the end.
-    pub metrics: BTreeMap<String, f64>,
+    pub metrics: BTreeMap<String, f32>,
     /// Weight statistics of every plastic projection at the end.
     pub weights: BTreeMap<String, WeightStats>,
     /// Episodes finished.
@@ -246,11 +253,7 @@ fn io_w(dir: &Path, r: std::io::Result<()>) -> Result<(), Error> {
     io(|| format!("cannot write to {}", dir.display()), r)
 }
 
-fn write_snapshot(
-    w: &mut impl Write,
-    model: &dyn Model,
-    t: f64,
-) -> std::io::Result<()> {
+fn write_snapshot(w: &mut impl Write, model: &dyn Model, t: f64) -> std::io::Result<()> {
     let mut res = Ok(());
     model.weights(&mut |name, _, ws| {
         for (i, x) in ws.enumerate() {
@@ -377,7 +380,11 @@ fn record(spec: &Spec, model: &mut dyn Model, info: &Info) -> Result<Summary, Er
             if let Some(f) = episodes_f.as_mut() {
                 io_w(
                     dir,
-                    writeln!(f, "{},{t},{},{},{}", e.index, e.steps, e.reward, e.success as u8),
+                    writeln!(
+                        f,
+                        "{},{t},{},{},{}",
+                        e.index, e.steps, e.reward, e.success as u8
+                    ),
                 )?;
             }
         }
@@ -420,7 +427,11 @@ fn record(spec: &Spec, model: &mut dyn Model, info: &Info) -> Result<Summary, Er
         // Interrupted between reports: the last partial interval.
         io_w(
             dir,
-            writeln!(metrics, "{}", row(model, steps, Some((&counts, since_report)))),
+            writeln!(
+                metrics,
+                "{}",
+                row(model, steps, Some((&counts, since_report)))
+            ),
         )?;
         io_w(dir, write_snapshot(&mut weights_f, model, t_ms(steps, dt)))?;
         for (tot, c) in totals.iter_mut().zip(&counts) {
@@ -453,7 +464,7 @@ fn record(spec: &Spec, model: &mut dyn Model, info: &Info) -> Result<Summary, Er
         .collect();
     let mut final_metrics = BTreeMap::new();
     model.metrics(&mut |n, v| {
-        final_metrics.insert(n.to_string(), v as f64);
+        final_metrics.insert(n.to_string(), v);
     });
     let mut weights = BTreeMap::new();
     model.weights(&mut |n, b, ws| {

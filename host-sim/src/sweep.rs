@@ -39,9 +39,9 @@ impl Grid {
     pub fn parse(specs: &[String]) -> Result<Grid, Error> {
         let mut axes = vec![];
         for s in specs {
-            let (key, values) = s
-                .split_once('=')
-                .ok_or_else(|| Error::Usage(format!("--grid `{s}` is not of the form key=v1,v2,...")))?;
+            let (key, values) = s.split_once('=').ok_or_else(|| {
+                Error::Usage(format!("--grid `{s}` is not of the form key=v1,v2,..."))
+            })?;
             let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
             if key.trim().is_empty() || values.iter().any(String::is_empty) {
                 return Err(Error::Usage(format!("--grid `{s}`: empty key or value")));
@@ -267,18 +267,26 @@ fn write_csv(path: &Path, grid: &Grid, rows: &[(usize, Summary)]) -> Result<(), 
 }
 
 /// The final values of a summary as sweep.csv columns.
-fn columns(s: &Summary) -> Vec<(String, f64)> {
-    let mut c: Vec<(String, f64)> = s.metrics.iter().map(|(k, v)| (k.clone(), *v)).collect();
-    c.extend(s.rates_hz.iter().map(|(k, v)| (format!("rate_{k}_hz"), *v)));
+fn columns(s: &Summary) -> Vec<(String, String)> {
+    let mut c: Vec<(String, String)> = s
+        .metrics
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect();
+    c.extend(
+        s.rates_hz
+            .iter()
+            .map(|(k, v)| (format!("rate_{k}_hz"), v.to_string())),
+    );
     for (p, w) in &s.weights {
         c.extend([
-            (format!("w_{p}_mean"), w.mean),
-            (format!("w_{p}_std"), w.std),
-            (format!("w_{p}_near_min"), w.near_min),
-            (format!("w_{p}_near_max"), w.near_max),
+            (format!("w_{p}_mean"), w.mean.to_string()),
+            (format!("w_{p}_std"), w.std.to_string()),
+            (format!("w_{p}_near_min"), w.near_min.to_string()),
+            (format!("w_{p}_near_max"), w.near_max.to_string()),
         ]);
     }
-    c.push(("steps".into(), s.steps as f64));
+    c.push(("steps".into(), s.steps.to_string()));
     c
 }
 
