@@ -27,6 +27,7 @@ macro_rules! figure {
             let area = BitMapBackend::new(&png, size).into_drawing_area();
             area.fill(&WHITE).map_err(plot_err)?;
             let $root = &area;
+            #[allow(clippy::redundant_closure_call)] // the closure gives `?` in `$body` a scope
             let r: Result<(), String> = (|| $body)();
             r.map_err(plot_err)?;
             area.present().map_err(plot_err)?;
@@ -36,6 +37,7 @@ macro_rules! figure {
             let area = SVGBackend::new(&svg, size).into_drawing_area();
             area.fill(&WHITE).map_err(plot_err)?;
             let $root = &area;
+            #[allow(clippy::redundant_closure_call)] // the closure gives `?` in `$body` a scope
             let r: Result<(), String> = (|| $body)();
             r.map_err(plot_err)?;
             area.present().map_err(plot_err)?;
@@ -47,6 +49,9 @@ macro_rules! figure {
 }
 
 type Series = (String, Vec<(f64, f64)>);
+
+/// Weight snapshots of one projection: `(t_ms as written, weights)`, in time order.
+type Snapshots = Vec<(String, Vec<f64>)>;
 
 /// A CSV file of our own (header, comma-separated, no quoting).
 struct Table {
@@ -190,7 +195,7 @@ fn draw_lines<DB: DrawingBackend>(
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c2.stroke_width(2)));
     }
-    if n > 1 || !series.first().is_some_and(|s| s.0 == title) {
+    if n > 1 || series.first().is_none_or(|s| s.0 != title) {
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
@@ -349,7 +354,7 @@ fn plot_weights(dir: &Path, t: &Table, files: &mut Vec<PathBuf>) -> Result<(), E
         return Ok(());
     };
     // projection → snapshot time (as text, in order) → weights
-    let mut data: Vec<(String, Vec<(String, Vec<f64>)>)> = vec![];
+    let mut data: Vec<(String, Snapshots)> = vec![];
     for r in &t.rows {
         let (Some(p), Some(tt), Some(w)) = (r.get(pi), r.get(ti), Table::num(r, wi)) else {
             continue;

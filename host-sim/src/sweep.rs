@@ -305,6 +305,7 @@ pub fn manifest(dir: &Path) -> Result<Manifest, Error> {
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, Error> {
     let mut first: Option<Manifest> = None;
     let mut header: Option<String> = None;
+    let mut empty_header: Option<String> = None;
     let mut rows: Vec<(usize, String)> = vec![];
     for d in dirs {
         let m = manifest(d)?;
@@ -330,17 +331,20 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, Error> {
         )?;
         let mut lines = text.lines();
         let h = lines.next().unwrap_or_default().to_string();
-        match &header {
-            Some(prev) if lines.clone().next().is_some() && *prev != h => {
-                if prev.split(',').count() > 2 && h.split(',').count() > 2 {
+        // A shard that ran no point has no metric columns: its header only stands in.
+        if lines.clone().next().is_none() {
+            empty_header.get_or_insert(h);
+        } else {
+            match &header {
+                Some(prev) if *prev != h => {
                     return Err(Error::Usage(format!(
                         "{}: sweep.csv columns differ from the other shards'",
                         d.display()
                     )));
                 }
+                Some(_) => {}
+                None => header = Some(h),
             }
-            None => header = Some(h),
-            _ => {}
         }
         for l in lines {
             let i: usize = l
@@ -369,7 +373,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, Error> {
         );
     }
     write_json(&out.join("sweep.json"), &merged)?;
-    let mut text = header.unwrap_or_default();
+    let mut text = header.or(empty_header).unwrap_or_default();
     text.push('\n');
     for (_, l) in &rows {
         text.push_str(l);

@@ -318,10 +318,7 @@ impl crate::Observe for Network<'_> {
         visit("pattern", self.pattern as f32);
     }
 
-    fn weights(
-        &self,
-        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
-    ) {
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
         crate::visit_weights(
             "w",
             self.plastic.proj.scale(),

@@ -714,10 +714,7 @@ impl crate::Observe for Network<'_> {
         visit("target", self.y_star.to_num::<f32>());
     }
 
-    fn weights(
-        &self,
-        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
-    ) {
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
         crate::visit_weights(
             "input",
             self.w_in.proj.scale(),

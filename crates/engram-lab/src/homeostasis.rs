@@ -399,10 +399,7 @@ impl crate::Observe for Network<'_> {
         visit("rate_estimate", sum / rates.len().max(1) as f32);
     }
 
-    fn weights(
-        &self,
-        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
-    ) {
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
         crate::visit_weights(
             "input",
             self.plastic.proj.scale(),

@@ -229,11 +229,7 @@ impl crate::Observe for Network<'_> {
 
     fn metrics(&self, _visit: &mut dyn FnMut(&'static str, f32)) {}
 
-    fn weights(
-        &self,
-        _visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
-    ) {
-    }
+    fn weights(&self, _visit: &mut crate::WeightVisitor<'_>) {}
 }
 
 /// Heap-owned storage for the host.

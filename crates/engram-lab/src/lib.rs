@@ -137,6 +137,10 @@ pub struct Episode {
     pub success: bool,
 }
 
+/// The callback of [`Observe::weights`]: `(projection name, (w_min, w_max), weights)`, weight units.
+pub type WeightVisitor<'v> =
+    dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>) + 'v;
+
 /// What a running experiment shows the host (recordings, plots) and, later, telemetry: its spikes,
 /// its named metrics and its plastic weights, in report units (`f32`; reporting only — nothing here
 /// feeds back into the simulation, and none of it is on the step path).
@@ -155,10 +159,7 @@ pub trait Observe {
 
     /// Visits each plastic projection as `(name, (w_min, w_max), weights)`, bounds and weights in
     /// weight units (the projection's scale applied).
-    fn weights(
-        &self,
-        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
-    );
+    fn weights(&self, visit: &mut WeightVisitor<'_>);
 
     /// The last finished episode, for experiments with episodes (the host logs a row whenever its
     /// `index` changes). `None`: no episodes, or none finished yet.
@@ -174,7 +175,7 @@ pub fn visit_weights<W: Weight>(
     scale: engram::num::Scale,
     bounds: (i32, i32),
     raw: &[W],
-    visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
+    visit: &mut WeightVisitor<'_>,
 ) {
     let mut it = raw.iter().map(|w| scale.to_f32(w.get()));
     visit(

@@ -563,10 +563,7 @@ impl<W: Weight> crate::Observe for Network<'_, W> {
         visit("w_mean", s.mean);
     }
 
-    fn weights(
-        &self,
-        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
-    ) {
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
         crate::visit_weights(
             "exc",
             self.plastic.proj.scale(),
