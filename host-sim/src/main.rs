@@ -256,15 +256,30 @@ fn run(args: &RunArgs, out: Option<PathBuf>, plots: bool) -> Result<(), Error> {
             s.steps
         );
     }
-    for (pop, r) in &s.rates_hz {
-        println!("  rate {pop:<20} {r:>10.2} Hz");
+    if !s.populations.is_empty() {
+        println!(
+            "{:<12} {:>8} {:>10} {:>8} {:>8}",
+            "population", "neurons", "rate (Hz)", "CV(ISI)", "active"
+        );
+    }
+    for (name, p) in &s.populations {
+        let cv = p.cv_isi.map_or("-".to_string(), |c| format!("{c:.2}"));
+        println!(
+            "{name:<12} {:>8} {:>10.2} {cv:>8} {:>7.0}%",
+            p.neurons,
+            p.rate_hz,
+            100.0 * p.active_fraction
+        );
+    }
+    if !s.metrics.is_empty() {
+        println!();
     }
     for (m, v) in &s.metrics {
-        println!("  {m:<25} {v:>10.4}");
+        println!("{m:<25} {v:>12.6}");
     }
     for (p, w) in &s.weights {
         println!(
-            "  weights {p:<17} mean {:.4} std {:.4} [{:.4}, {:.4}], {:.0} % near the lower bound, {:.0} % near the upper",
+            "weights {p:<17} mean {:.4} std {:.4} in [{:.4}, {:.4}]; {:.0} % near the lower bound, {:.0} % near the upper",
             w.mean,
             w.std,
             w.min,
@@ -274,20 +289,33 @@ fn run(args: &RunArgs, out: Option<PathBuf>, plots: bool) -> Result<(), Error> {
         );
     }
     if s.episodes > 0 {
-        println!("  episodes                  {}", s.episodes);
+        println!("episodes                  {}", s.episodes);
+    }
+    println!();
+    println!(
+        "steps          {} of {} ms ({} ms simulated)",
+        s.steps, s.dt_ms, s.t_ms
+    );
+    if let Some(n) = s.synapses {
+        println!("synapses       {n}");
     }
     println!(
-        "  steps {} of {} ms ({} ms), wall {:.3} s, {:.0} steps/s, {:.2}× real time",
-        s.steps, s.dt_ms, s.t_ms, s.wall_s, s.steps_per_s, s.realtime_factor
+        "wall time      {:.3} s (step loop with recording, single thread)",
+        s.wall_s
     );
+    println!("steps/s        {:.0}", s.steps_per_s);
+    println!("real-time x    {:.2}", s.realtime_factor);
     if let Some(ram) = s.model_ram_bytes {
-        println!("  model RAM {ram} bytes ({:.1} KiB)", ram as f64 / 1024.0);
+        println!(
+            "model RAM      {ram} bytes ({:.1} KiB)",
+            ram as f64 / 1024.0
+        );
     }
-    println!("  state hash {}", s.state_hash);
+    println!("state hash     {}", s.state_hash);
     if plots {
         plot_or_warn(&out);
     }
-    println!("outputs in {}", out.display());
+    println!("outputs        {}", out.display());
     Ok(())
 }
 

@@ -36,7 +36,7 @@ pub static STOP: AtomicBool = AtomicBool::new(false);
 pub enum Progress {
     /// A progress bar with ETA (indicatif), on a terminal.
     Bar,
-    /// A plain line on stderr every 10 % (not a terminal).
+    /// A plain line on stderr every 10 % once the run has taken a second (not a terminal).
     Lines,
     /// Nothing (sweep points).
     Quiet,
@@ -125,6 +125,70 @@ impl WeightStats {
     }
 }
 
+/// Per-neuron inter-spike-interval statistics of one population, kept as the run goes (memory per
+/// neuron, not per spike): the same CV(ISI) as [`crate::analysis::Raster::mean_cv`].
+struct Isi {
+    last: Vec<Option<u64>>,
+    n: Vec<u32>,
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+}
+
+impl Isi {
+    fn new(size: usize) -> Isi {
+        Isi {
+            last: vec![None; size],
+            n: vec![0; size],
+            s1: vec![0.0; size],
+            s2: vec![0.0; size],
+        }
+    }
+
+    fn spike(&mut self, j: usize, step: u64) {
+        let Some(last) = self.last.get_mut(j) else {
+            return;
+        };
+        if let Some(prev) = *last {
+            let d = (step - prev) as f64;
+            self.n[j] += 1;
+            self.s1[j] += d;
+            self.s2[j] += d * d;
+        }
+        *last = Some(step);
+    }
+
+    /// Mean over neurons with at least 3 spikes of std/mean of their ISIs.
+    fn mean_cv(&self) -> Option<f64> {
+        let cvs: Vec<f64> = (0..self.n.len())
+            .filter(|&j| self.n[j] >= 2)
+            .map(|j| {
+                let n = self.n[j] as f64;
+                let m = self.s1[j] / n;
+                (self.s2[j] / n - m * m).max(0.0).sqrt() / m
+            })
+            .collect();
+        (!cvs.is_empty()).then(|| cvs.iter().sum::<f64>() / cvs.len() as f64)
+    }
+
+    fn active_fraction(&self) -> f64 {
+        self.last.iter().filter(|l| l.is_some()).count() as f64 / self.last.len().max(1) as f64
+    }
+}
+
+/// One population over the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PopulationSummary {
+    /// Neurons.
+    pub neurons: usize,
+    /// Mean rate (Hz).
+    pub rate_hz: f64,
+    /// Mean CV of the inter-spike intervals over neurons with ≥ 3 spikes (≈0 clock-like, ≈1
+    /// Poisson); `None` if no neuron had 3 spikes.
+    pub cv_isi: Option<f64>,
+    /// Fraction of neurons that spiked at least once.
+    pub active_fraction: f64,
+}
+
 /// What `summary.json` holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -161,6 +225,8 @@ pub struct Summary {
     pub spikes: u64,
     /// Mean rate of each population over the run (Hz).
     pub rates_hz: BTreeMap<String, f64>,
+    /// Each population over the run: size, rate, CV(ISI), active fraction.
+    pub populations: BTreeMap<String, PopulationSummary>,
     /// Every metric's value at the end.
     pub metrics: BTreeMap<String, f32>,
     /// Weight statistics of every plastic projection at the end.
@@ -297,6 +363,7 @@ fn record(spec: &Spec, model: &mut dyn Model, info: &Info) -> Result<Summary, Er
 
     let mut counts = vec![0u64; names.pops.len()];
     let mut totals = vec![0u64; names.pops.len()];
+    let mut isi: Vec<Isi> = names.pops.iter().map(|(_, n)| Isi::new(*n)).collect();
     let row = |model: &dyn Model, step: u64, counts: Option<(&[u64], u64)>| {
         let mut line = format!("{}", t_ms(step, dt));
         model.metrics(&mut |_, v| line += &format!(",{v}"));
@@ -360,6 +427,9 @@ fn record(spec: &Spec, model: &mut dyn Model, info: &Info) -> Result<Summary, Er
             if let Some(c) = counts.get_mut(i) {
                 *c += s.len() as u64;
             }
+            if let Some(isi) = isi.get_mut(i) {
+                s.iter().for_each(|&j| isi.spike(j as usize, k));
+            }
             i += 1;
             for &j in s {
                 if io_err.is_ok() {
@@ -411,13 +481,17 @@ fn record(spec: &Spec, model: &mut dyn Model, info: &Info) -> Result<Summary, Er
                 b.set_message(format!("t = {} ms", t_ms(k, dt)));
             }
         } else if spec.progress == Progress::Lines && k >= next_line && total >= 10 {
+            // Every 10 %, once the run has taken a second (short runs print nothing).
+            next_line += total / 10;
+            if start.elapsed().as_secs_f64() < 1.0 {
+                continue;
+            }
             eprintln!(
                 "  {:>3}%  t = {} ms  ({:.1} s)",
                 100 * k / total,
                 t,
                 start.elapsed().as_secs_f64()
             );
-            next_line += total / 10;
         }
     }
     let wall = start.elapsed().as_secs_f64();
@@ -449,18 +523,29 @@ fn record(spec: &Spec, model: &mut dyn Model, info: &Info) -> Result<Summary, Er
     }
 
     let secs = steps as f64 * dt / 1000.0;
-    let rates_hz = names
+    let populations: BTreeMap<String, PopulationSummary> = names
         .pops
         .iter()
         .zip(&totals)
-        .map(|((n, size), &c)| {
-            let r = if secs > 0.0 {
+        .zip(&isi)
+        .map(|(((n, size), &c), isi)| {
+            let rate_hz = if secs > 0.0 {
                 c as f64 / (*size).max(1) as f64 / secs
             } else {
                 0.0
             };
-            (n.to_string(), r)
+            let p = PopulationSummary {
+                neurons: *size,
+                rate_hz,
+                cv_isi: isi.mean_cv(),
+                active_fraction: isi.active_fraction(),
+            };
+            (n.to_string(), p)
         })
+        .collect();
+    let rates_hz = populations
+        .iter()
+        .map(|(n, p)| (n.clone(), p.rate_hz))
         .collect();
     let mut final_metrics = BTreeMap::new();
     model.metrics(&mut |n, v| {
@@ -493,6 +578,7 @@ fn record(spec: &Spec, model: &mut dyn Model, info: &Info) -> Result<Summary, Er
         model_ram_bytes: info.ram_bytes,
         spikes,
         rates_hz,
+        populations,
         metrics: final_metrics,
         weights,
         episodes,
