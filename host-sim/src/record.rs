@@ -594,3 +594,125 @@ fn record(spec: &Spec, model: &mut dyn Model, info: &Info) -> Result<Summary, Er
     )?;
     Ok(summary)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engram_lab::{Episode, Observe, Simulation, WeightVisitor};
+
+    /// A stand-in closed-loop experiment: a point moving on a line towards a light, an episode every
+    /// 10 steps, one neuron spiking every third step, two weights; it presses Ctrl-C at `stop_at`.
+    struct Fake {
+        t: u64,
+        stop_at: u64,
+        spikes: Vec<u16>,
+    }
+
+    impl Simulation for Fake {
+        fn step(&mut self) {
+            self.t += 1;
+            self.spikes = if self.t.is_multiple_of(3) {
+                vec![0]
+            } else {
+                vec![]
+            };
+            if self.t == self.stop_at {
+                STOP.store(true, Ordering::Relaxed);
+            }
+        }
+        fn steps(&self) -> u64 {
+            self.t
+        }
+        fn spike_count(&self) -> usize {
+            self.spikes.len()
+        }
+        fn spikes_hash(&self) -> u64 {
+            self.spikes.len() as u64
+        }
+        fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64)) {
+            visit("t", self.t);
+        }
+    }
+
+    impl Observe for Fake {
+        fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
+            visit("cell", 1, &self.spikes);
+        }
+        fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+            let x = self.t as f32 / 10.0;
+            visit("objective", -x);
+            visit("x", x);
+            visit("y", 0.5 * x);
+            visit("light_x", 10.0);
+            visit("light_y", 5.0);
+        }
+        fn weights(&self, visit: &mut WeightVisitor<'_>) {
+            let w = (self.t as f32 / 100.0).min(1.0);
+            visit("w", (0.0, 1.0), &mut [0.0, w].into_iter());
+        }
+        fn last_episode(&self) -> Option<Episode> {
+            (self.t >= 10).then(|| Episode {
+                index: (self.t / 10) as u32,
+                steps: 10,
+                reward: 1.0,
+                success: self.t >= 40,
+            })
+        }
+    }
+
+    fn spec(name: &str, steps: u64) -> Spec {
+        let out = std::env::temp_dir().join(format!("engram-record-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        create_out(&out).unwrap();
+        Spec {
+            exp: Experiment::Bcm,
+            config: toml::Table::new(),
+            length: Length::Steps(steps),
+            report_every_ms: Some(5.0),
+            out,
+            progress: Progress::Quiet,
+        }
+    }
+
+    const INFO: Info = Info {
+        dt_ms: 1.0,
+        synapses: Some(2),
+        ram_bytes: None,
+    };
+
+    #[test]
+    fn episodes_trajectory_and_interruption_are_recorded() {
+        let s = spec("fake", 100);
+        let mut m = Fake {
+            t: 0,
+            stop_at: 57,
+            spikes: vec![],
+        };
+        let sum = record(&s, &mut m, &INFO).unwrap();
+        STOP.store(false, Ordering::Relaxed);
+        // Stopped after the step that pressed Ctrl-C: 57 steps, flagged, with a partial last row.
+        assert!(sum.interrupted);
+        assert_eq!(sum.steps, 57);
+        assert_eq!(sum.episodes, 5);
+        assert_eq!(sum.spikes, 19);
+        assert!((sum.rates_hz["cell"] - 19.0 / 0.057).abs() < 1e-9);
+        let metrics = std::fs::read_to_string(s.out.join("metrics.csv")).unwrap();
+        let last = metrics.lines().last().unwrap();
+        assert!(last.starts_with("57,-5.7,5.7,"), "{last}");
+        // 0, 5, …, 55 and the partial interval to 57.
+        assert_eq!(metrics.lines().count(), 1 + 13);
+        let episodes = std::fs::read_to_string(s.out.join("episodes.csv")).unwrap();
+        let rows: Vec<&str> = episodes.lines().collect();
+        assert_eq!(rows[0], "index,t_ms,steps,reward,success");
+        assert_eq!(rows[1], "1,10,10,1,0");
+        assert_eq!(rows[5], "5,50,10,1,1");
+        assert_eq!(rows.len(), 6);
+        let files = crate::plot::plot(&s.out).unwrap();
+        for stem in ["trajectory", "episodes", "objective", "raster", "weights-w"] {
+            assert!(
+                files.iter().any(|f| f.ends_with(format!("{stem}.png"))),
+                "{stem}: {files:?}"
+            );
+        }
+    }
+}
