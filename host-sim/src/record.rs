@@ -651,7 +651,7 @@ mod tests {
             visit("w", (0.0, 1.0), &mut [0.0, w].into_iter());
         }
         fn last_episode(&self) -> Option<Episode> {
-            (self.t >= 10).then(|| Episode {
+            (self.t >= 10).then_some(Episode {
                 index: (self.t / 10) as u32,
                 steps: 10,
                 reward: 1.0,
