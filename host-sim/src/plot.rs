@@ -171,6 +171,18 @@ fn draw_lines<DB: DrawingBackend>(
     xlabel: &str,
     series: &[Series],
 ) -> Result<(), String> {
+    draw_lines_marked(area, title, xlabel, series, false)
+}
+
+/// [`draw_lines`], with a dot at the end of each series if `mark_ends` (where a path finished; a
+/// series that never moves is only that dot).
+fn draw_lines_marked<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    xlabel: &str,
+    series: &[Series],
+    mark_ends: bool,
+) -> Result<(), String> {
     let (x0, x1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)));
     let (y0, y1) = range(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)));
     let mut chart = ChartBuilder::on(area)
@@ -194,6 +206,11 @@ fn draw_lines<DB: DrawingBackend>(
             .map_err(|e| e.to_string())?
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c2.stroke_width(2)));
+        if mark_ends && let Some(&end) = pts.last() {
+            chart
+                .draw_series(std::iter::once(Circle::new(end, 5, color.filled())))
+                .map_err(|e| e.to_string())?;
+        }
     }
     if n > 1 || series.first().is_none_or(|s| s.0 != title) {
         chart
@@ -273,7 +290,13 @@ fn plot_metrics(dir: &Path, t: &Table, files: &mut Vec<PathBuf>) -> Result<(), E
             series.push(("light".to_string(), path(&lx, &ly)));
         }
         figure!(dir, "trajectory", files, 900, |root| {
-            draw_lines(root, "trajectory", "x", &series)
+            draw_lines_marked(
+                root,
+                "trajectory (dots: where each ended)",
+                "x",
+                &series,
+                true,
+            )
         })?;
     }
     Ok(())
