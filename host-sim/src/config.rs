@@ -3,7 +3,7 @@
 //! experiment's typed `Config`.
 //!
 //! The layers, later winning: the experiment's default `Config` serialised to a TOML table, the
-//! `--config` file, each `--set` (and `--grid` point) in order, `--seed`. A `--set` value is parsed as
+//! `--config` file, each `--set` in order, `--seed`, and in a sweep the point's `--grid` values. A `--set` value is parsed as
 //! a TOML value (`8`, `0.5`, `true`, `"text"`, `[1, 2]`); if it does not parse, it is taken as a bare
 //! string, so `--set weights.rounding=stochastic` works. Dotted keys address nested tables.
 //! Unknown keys are refused by the typed `Config` (`serde(deny_unknown_fields)`), whose error names
@@ -198,16 +198,20 @@ pub struct Layers {
 }
 
 impl Layers {
-    /// `base` with the layers applied.
+    /// `base` with the layers applied, then `extra` (a sweep point's grid values, which so win over
+    /// `--set` and `--seed`: `--grid seed=1,2,3` sweeps seeds).
     pub fn apply(&self, mut base: toml::Table, extra: &[Override]) -> Result<toml::Table, Error> {
         if let Some(f) = &self.file {
             merge(&mut base, f);
         }
-        for o in self.sets.iter().chain(extra) {
+        for o in &self.sets {
             set(&mut base, &o.key, o.value.clone())?;
         }
         if let Some(seed) = self.seed {
             base.insert("seed".into(), toml::Value::Integer(seed as i64));
+        }
+        for o in extra {
+            set(&mut base, &o.key, o.value.clone())?;
         }
         Ok(base)
     }

@@ -1,10 +1,11 @@
 //! The experiments the `engram` command can run: their names, descriptions and four parts, their
 //! default configurations, and how each is built on the host (storage from `Vec`s).
 //!
-//! Adding an experiment: a variant of [`Experiment`] with its name, description, parts and default
-//! duration, a line in [`Experiment::default_config`] and one arm in [`Experiment::build`] that
-//! builds the network from its typed `Config`. Everything else (recording, plots, sweeps) is generic
-//! over [`Model`].
+//! Adding an experiment: a variant of [`Experiment`] (and in [`Experiment::ALL`]), its [`About`]
+//! arm (name, description, four parts, default length), its line in [`Experiment::default_config`]
+//! (usually `to_table(&x::Config::default())`) and one arm in [`Experiment::build`] that builds the
+//! network from its typed `Config`. Everything else (recording, plots, sweeps, merge) is generic over
+//! [`Model`] = `Simulation + Observe`.
 
 use crate::analysis::Raster;
 use crate::config::{Error, to_table, typed};
@@ -207,225 +208,173 @@ impl Experiment {
         }
     }
 
+    /// The experiment's name, description, four parts, default length and size.
+    pub fn about(self) -> About {
+        match self {
+            Experiment::Izhikevich2003 => About {
+                name: "izhikevich2003",
+                describe: "Izhikevich (2003): 800 exc + 200 inh Izhikevich neurons, all-to-all, thalamic noise; irregular spiking with alpha/gamma rhythms",
+                architecture: "1 population of 1000 Izhikevich neurons (800 exc, 200 inh), dense all-to-all i16 weights",
+                rule: "none (static weights)",
+                objective: "none (the published dynamics are the result)",
+                environment: "thalamic noise 5·N(0,1) exc / 2·N(0,1) inh per ms",
+                duration_ms: 1000.0,
+                neurons: 1000,
+            },
+            Experiment::BretteCuba => About {
+                name: "brette-cuba",
+                describe: "Brette et al. (2007) CUBA: 4000 current-based LIF, 2 % sparse connectivity, dt 0.1 ms; self-sustained irregular activity",
+                architecture: "2 LIF populations (3200 exc, 800 inh), 4 sparse CSR projections, p = 0.02, i8 weights",
+                rule: "none (static weights)",
+                objective: "none (the published dynamics are the result)",
+                environment: "none (self-sustained from the initial state)",
+                duration_ms: 1000.0,
+                neurons: 4000,
+            },
+            Experiment::BretteCoba => About {
+                name: "brette-coba",
+                describe: "Brette et al. (2007) COBA: 4000 conductance-based LIF, 2 % sparse connectivity, dt 0.1 ms; self-sustained irregular activity",
+                architecture: "2 LIF populations (3200 exc, 800 inh), 4 sparse CSR projections, p = 0.02, i8 weights",
+                rule: "none (static weights)",
+                objective: "none (the published dynamics are the result)",
+                environment: "none (self-sustained from the initial state)",
+                duration_ms: 1000.0,
+                neurons: 4000,
+            },
+            Experiment::DistalReward => About {
+                name: "distal-reward",
+                describe: "Izhikevich (2007): dopamine-modulated STDP in 1000 Izhikevich neurons; short reward delays (bit-exactness check configuration)",
+                architecture: "1000 Izhikevich neurons (800 RS, 200 FS), 100 random targets each, i16 weights",
+                rule: "dopamine-modulated all-to-all pair STDP, eligibility τ 1 s, weight update every 10 ms",
+                objective: "reward (rewarded n1 → n2 coincidences), carried by dopamine (τ 200 ms)",
+                environment: "thalamic noise; reward 100–400 ms after n2 fires within 500 ms of n1",
+                duration_ms: 5000.0,
+                neurons: 1000,
+            },
+            Experiment::HomeostasisScaling => About {
+                name: "homeostasis-scaling",
+                describe: "Turrigiano et al. (1998): synaptic scaling brings 50 LIF neurons from ~40 Hz to a 10 Hz target",
+                architecture: "50 current-based LIF neurons, 100 of 500 Poisson inputs each, sparse i16 weights",
+                rule: "synaptic scaling dw = η(r* − r)w every 100 ms, stochastic rounding",
+                objective: "rate target: mean (r − r*)², r* = 10 Hz",
+                environment: "500 Poisson trains at 10 Hz",
+                duration_ms: 10_000.0,
+                neurons: 50,
+            },
+            Experiment::HomeostasisIntrinsic => About {
+                name: "homeostasis-intrinsic",
+                describe: "Desai et al. (1999): intrinsic threshold adaptation brings 50 LIF neurons from ~40 Hz to a 10 Hz target",
+                architecture: "50 current-based LIF neurons, 100 of 500 Poisson inputs each, sparse i16 weights",
+                rule: "intrinsic threshold adaptation dϑ = η(r − r*)",
+                objective: "rate target: mean (r − r*)², r* = 10 Hz",
+                environment: "500 Poisson trains at 10 Hz",
+                duration_ms: 10_000.0,
+                neurons: 50,
+            },
+            Experiment::Pes => About {
+                name: "pes",
+                describe: "MacNeil & Eliasmith (2011): PES learns decoders of x² in 100 spiking LIF neurons, dt 0.1 ms",
+                architecture: "100 LIF neurons encoding x (NEF), dense decoders (i16) into a linear readout",
+                rule: "PES: Δd = −κ·a·e every step, stochastic rounding",
+                objective: "mean squared error (ŷ − x²)²",
+                environment: "x(t): sum of two sinusoids (0.5 and 1.3 Hz)",
+                duration_ms: 2000.0,
+                neurons: 100,
+            },
+            Experiment::Eprop => About {
+                name: "eprop",
+                describe: "Bellec et al. (2020): e-prop trains 50 recurrent LIF neurons to draw a sum of sinusoids",
+                architecture: "20 Poisson inputs → 50 recurrent LIF (dense in, sparse recurrent, i16) → leaky readout",
+                rule: "e-prop (eligibility × learning signal) on input and recurrent weights; delta rule on the readout",
+                objective: "mean squared error of the readout against the target",
+                environment: "frozen Poisson input, target: four sinusoids per 500 ms trial",
+                duration_ms: 2000.0,
+                neurons: 50,
+            },
+            Experiment::OjaPca => About {
+                name: "oja-pca",
+                describe: "Oja (1982): a linear neuron with Oja's rule converges to the first principal component of 10-d Gaussian input",
+                architecture: "10 inputs → 1 linear rate neuron, i16 weights",
+                rule: "Oja: dw = η(x·y − y²·w), stochastic rounding",
+                objective: "variance E[y²] (ascended on the unit sphere)",
+                environment: "10-d Gaussian input with a known covariance",
+                duration_ms: 20_000.0,
+                neurons: 1,
+            },
+            Experiment::Bcm => About {
+                name: "bcm",
+                describe: "Bienenstock, Cooper & Munro (1982): a rate neuron with the BCM rule becomes selective to one of 10 patterns",
+                architecture: "100 inputs → 1 rectified linear rate neuron",
+                rule: "BCM: dw = η·x·y·(y − θ), θ = ⟨y²⟩ (τ 1 s), stochastic rounding",
+                objective: "selectivity: Intrator & Cooper's R = E[y³]/3 − E[y²]²/4 (logged as `objective`, with θ and E[y²])",
+                environment: "10 orthogonal patterns of 10 inputs, presented at random",
+                duration_ms: 20_000.0,
+                neurons: 1,
+            },
+            Experiment::Song2000 => About {
+                name: "song2000",
+                describe: "Song, Miller & Abbott (2000): additive STDP from 1000 Poisson inputs onto one conductance LIF neuron, dt 0.1 ms",
+                architecture: "1000 excitatory (plastic, i16) + 200 inhibitory Poisson inputs → 1 conductance LIF neuron",
+                rule: "additive pair STDP, τ± = 20 ms, A₋/A₊ = 1.05, bounds [0, g_max], stochastic rounding",
+                objective: "none explicit: competition gives bimodal weights and a stable output rate (logged as `objective`: fraction of weights near a bound)",
+                environment: "Poisson trains: excitatory at 20 Hz, inhibitory at 10 Hz",
+                duration_ms: 2000.0,
+                neurons: 1,
+            },
+        }
+    }
+
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
-        match self {
-            Experiment::Izhikevich2003 => "izhikevich2003",
-            Experiment::BretteCuba => "brette-cuba",
-            Experiment::BretteCoba => "brette-coba",
-            Experiment::DistalReward => "distal-reward",
-            Experiment::HomeostasisScaling => "homeostasis-scaling",
-            Experiment::HomeostasisIntrinsic => "homeostasis-intrinsic",
-            Experiment::Pes => "pes",
-            Experiment::Eprop => "eprop",
-            Experiment::OjaPca => "oja-pca",
-            Experiment::Bcm => "bcm",
-            Experiment::Song2000 => "song2000",
-        }
+        self.about().name
     }
 
     /// Network size of the default run (what `--neurons` replaces).
     pub fn default_neurons(self) -> usize {
-        match self {
-            Experiment::Izhikevich2003 | Experiment::DistalReward => 1000,
-            Experiment::BretteCuba | Experiment::BretteCoba => 4000,
-            Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => 50,
-            Experiment::Pes => 100,
-            Experiment::Eprop => 50,
-            Experiment::OjaPca | Experiment::Bcm | Experiment::Song2000 => 1,
-        }
+        self.about().neurons
     }
 
     /// One line for `engram list`.
     pub fn describe(self) -> &'static str {
-        match self {
-            Experiment::Izhikevich2003 => {
-                "Izhikevich (2003): 800 exc + 200 inh Izhikevich neurons, all-to-all, thalamic noise; irregular spiking with alpha/gamma rhythms"
-            }
-            Experiment::BretteCuba => {
-                "Brette et al. (2007) CUBA: 4000 current-based LIF, 2 % sparse connectivity, dt 0.1 ms; self-sustained irregular activity"
-            }
-            Experiment::BretteCoba => {
-                "Brette et al. (2007) COBA: 4000 conductance-based LIF, 2 % sparse connectivity, dt 0.1 ms; self-sustained irregular activity"
-            }
-            Experiment::DistalReward => {
-                "Izhikevich (2007): dopamine-modulated STDP in 1000 Izhikevich neurons; short reward delays (bit-exactness check configuration)"
-            }
-            Experiment::HomeostasisScaling => {
-                "Turrigiano et al. (1998): synaptic scaling brings 50 LIF neurons from ~40 Hz to a 10 Hz target"
-            }
-            Experiment::HomeostasisIntrinsic => {
-                "Desai et al. (1999): intrinsic threshold adaptation brings 50 LIF neurons from ~40 Hz to a 10 Hz target"
-            }
-            Experiment::Pes => {
-                "MacNeil & Eliasmith (2011): PES learns decoders of x² in 100 spiking LIF neurons, dt 0.1 ms"
-            }
-            Experiment::Eprop => {
-                "Bellec et al. (2020): e-prop trains 50 recurrent LIF neurons to draw a sum of sinusoids"
-            }
-            Experiment::OjaPca => {
-                "Oja (1982): a linear neuron with Oja's rule converges to the first principal component of 10-d Gaussian input"
-            }
-            Experiment::Bcm => {
-                "Bienenstock, Cooper & Munro (1982): a rate neuron with the BCM rule becomes selective to one of 10 patterns"
-            }
-            Experiment::Song2000 => {
-                "Song, Miller & Abbott (2000): additive STDP from 1000 Poisson inputs onto one conductance LIF neuron, dt 0.1 ms"
-            }
-        }
+        self.about().describe
     }
 
     /// The four parts (architecture, rule, objective, environment), printed at the start of a run.
     pub fn parts(self) -> [(&'static str, &'static str); 4] {
-        match self {
-            Experiment::Izhikevich2003 => [
-                (
-                    "architecture",
-                    "1 population of 1000 Izhikevich neurons (800 exc, 200 inh), dense all-to-all i16 weights",
-                ),
-                ("learning rule", "none (static weights)"),
-                ("objective", "none (the published dynamics are the result)"),
-                (
-                    "environment",
-                    "thalamic noise 5·N(0,1) exc / 2·N(0,1) inh per ms",
-                ),
-            ],
-            Experiment::BretteCuba | Experiment::BretteCoba => [
-                (
-                    "architecture",
-                    "2 LIF populations (3200 exc, 800 inh), 4 sparse CSR projections, p = 0.02, i8 weights",
-                ),
-                ("learning rule", "none (static weights)"),
-                ("objective", "none (the published dynamics are the result)"),
-                (
-                    "environment",
-                    "none (self-sustained from the initial state)",
-                ),
-            ],
-            Experiment::DistalReward => [
-                (
-                    "architecture",
-                    "1000 Izhikevich neurons (800 RS, 200 FS), 100 random targets each, i16 weights",
-                ),
-                (
-                    "learning rule",
-                    "dopamine-modulated all-to-all pair STDP, eligibility τ 1 s, weight update every 10 ms",
-                ),
-                (
-                    "objective",
-                    "reward (rewarded n1 → n2 coincidences), carried by dopamine (τ 200 ms)",
-                ),
-                (
-                    "environment",
-                    "thalamic noise; reward 100–400 ms after n2 fires within 500 ms of n1",
-                ),
-            ],
-            Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => [
-                (
-                    "architecture",
-                    "50 current-based LIF neurons, 100 of 500 Poisson inputs each, sparse i16 weights",
-                ),
-                (
-                    "learning rule",
-                    if self == Experiment::HomeostasisScaling {
-                        "synaptic scaling dw = η(r* − r)w every 100 ms, stochastic rounding"
-                    } else {
-                        "intrinsic threshold adaptation dϑ = η(r − r*)"
-                    },
-                ),
-                ("objective", "rate target: mean (r − r*)², r* = 10 Hz"),
-                ("environment", "500 Poisson trains at 10 Hz"),
-            ],
-            Experiment::Pes => [
-                (
-                    "architecture",
-                    "100 LIF neurons encoding x (NEF), dense decoders (i16) into a linear readout",
-                ),
-                (
-                    "learning rule",
-                    "PES: Δd = −κ·a·e every step, stochastic rounding",
-                ),
-                ("objective", "mean squared error (ŷ − x²)²"),
-                ("environment", "x(t): sum of two sinusoids (0.5 and 1.3 Hz)"),
-            ],
-            Experiment::Eprop => [
-                (
-                    "architecture",
-                    "20 Poisson inputs → 50 recurrent LIF (dense in, sparse recurrent, i16) → leaky readout",
-                ),
-                (
-                    "learning rule",
-                    "e-prop (eligibility × learning signal) on input and recurrent weights; delta rule on the readout",
-                ),
-                (
-                    "objective",
-                    "mean squared error of the readout against the target",
-                ),
-                (
-                    "environment",
-                    "frozen Poisson input, target: four sinusoids per 500 ms trial",
-                ),
-            ],
-            Experiment::OjaPca => [
-                (
-                    "architecture",
-                    "10 inputs → 1 linear rate neuron, i16 weights",
-                ),
-                (
-                    "learning rule",
-                    "Oja: dw = η(x·y − y²·w), stochastic rounding",
-                ),
-                ("objective", "variance E[y²] (ascended on the unit sphere)"),
-                ("environment", "10-d Gaussian input with a known covariance"),
-            ],
-            Experiment::Bcm => [
-                (
-                    "architecture",
-                    "100 inputs → 1 rectified linear rate neuron",
-                ),
-                (
-                    "learning rule",
-                    "BCM: dw = η·x·y·(y − θ), θ = ⟨y²⟩ (τ 1 s), stochastic rounding",
-                ),
-                ("objective", "selectivity; variance E[y²] logged"),
-                (
-                    "environment",
-                    "10 orthogonal patterns of 10 inputs, presented at random",
-                ),
-            ],
-            Experiment::Song2000 => [
-                (
-                    "architecture",
-                    "1000 excitatory (plastic, i16) + 200 inhibitory Poisson inputs → 1 conductance LIF neuron",
-                ),
-                (
-                    "learning rule",
-                    "additive pair STDP, τ± = 20 ms, A₋/A₊ = 1.05, bounds [0, g_max], stochastic rounding",
-                ),
-                (
-                    "objective",
-                    "none explicit: competition gives bimodal weights and a stable output rate",
-                ),
-                (
-                    "environment",
-                    "Poisson trains: excitatory at 20 Hz, inhibitory at 10 Hz",
-                ),
-            ],
-        }
+        let a = self.about();
+        [
+            ("architecture", a.architecture),
+            ("learning rule", a.rule),
+            ("objective", a.objective),
+            ("environment", a.environment),
+        ]
     }
 
     /// Default simulated duration (ms).
     pub fn default_duration_ms(self) -> f64 {
-        match self {
-            Experiment::Izhikevich2003 => 1000.0,
-            Experiment::BretteCuba | Experiment::BretteCoba => 1000.0,
-            Experiment::DistalReward => 5000.0,
-            Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => 10_000.0,
-            Experiment::Pes | Experiment::Eprop => 2000.0,
-            Experiment::OjaPca | Experiment::Bcm => 20_000.0,
-            Experiment::Song2000 => 2000.0,
-        }
+        self.about().duration_ms
     }
+}
+
+/// What `engram list` and `engram run` say about an experiment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct About {
+    /// The name on the command line.
+    pub name: &'static str,
+    /// One line for `engram list`.
+    pub describe: &'static str,
+    /// The architecture (populations, projections, weight storage).
+    pub architecture: &'static str,
+    /// The learning rule.
+    pub rule: &'static str,
+    /// The objective.
+    pub objective: &'static str,
+    /// The environment.
+    pub environment: &'static str,
+    /// Model time of the default run (ms).
+    pub duration_ms: f64,
+    /// Network size of the default run (what `--neurons` replaces).
+    pub neurons: usize,
 }
 
 /// What a run measured.

@@ -10,6 +10,11 @@
 //! the objective's running state and every stochastic-rounding generator). That one trait is all
 //! the `engram` command's `--hash` mode and the emulated-Cortex-M firmware
 //! (`boards/qemu-mps2-an386`) need, so a new experiment is checked host ↔ chip by implementing it.
+//! It also implements [`Observe`]: what the host records and plots (spikes per population, named
+//! metrics such as `objective` and `reward`, plastic weights in weight units, finished episodes),
+//! read-only and off the step path. Its `Config` has `serde` derives (feature `serde`) and a
+//! `Default` that is the experiment's standard run, so the host configures it from TOML and
+//! `--set key=value`.
 //! Done for `izhikevich2003`, `brette2007`, `distal_reward`, `homeostasis`, `pes`, `eprop` (the
 //! spiking learning ones in a `Config::check` configuration sized for the check), `oja_pca` and
 //! `bcm`; not yet for `triplet` (a protocol of pairings rather than a running network).
