@@ -21,8 +21,11 @@ pub trait Model: Simulation + Observe {}
 impl<T: Simulation + Observe + ?Sized> Model for T {}
 
 /// What the host knows about a built model besides what [`Observe`] reports.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Info {
+    /// The complete configuration the model was built from, as the typed `Config` serialises it
+    /// (every field, canonical types: what `summary.json` records).
+    pub config: toml::Table,
     /// Time step (ms).
     pub dt_ms: f64,
     /// Synapses in the model, where stated.
@@ -139,7 +142,7 @@ impl Experiment {
                 let n = cfg.n();
                 f(
                     &mut net,
-                    &info(izhikevich2003::DT_MS, n * n, Some(cfg.ram_bytes())),
+                    &info(&cfg, izhikevich2003::DT_MS, n * n, Some(cfg.ram_bytes())),
                 )
             }
             Experiment::BretteCuba | Experiment::BretteCoba => {
@@ -149,7 +152,7 @@ impl Experiment {
                 let syn = net.synapses();
                 f(
                     &mut net,
-                    &info(brette2007::DT_MS, syn, Some(cfg.ram_bytes())),
+                    &info(&cfg, brette2007::DT_MS, syn, Some(cfg.ram_bytes())),
                 )
             }
             Experiment::DistalReward => {
@@ -157,39 +160,42 @@ impl Experiment {
                 let mut b = distal_reward::Buffers::new(&cfg);
                 let mut net = distal_reward::Network::new(&cfg, b.storage())?;
                 let syn = cfg.nnz_exc() + cfg.nnz_inh();
-                f(&mut net, &info(distal_reward::DT_MS, syn, None))
+                f(&mut net, &info(&cfg, distal_reward::DT_MS, syn, None))
             }
             Experiment::HomeostasisScaling | Experiment::HomeostasisIntrinsic => {
                 let cfg: homeostasis::Config = typed(cfg)?;
                 let mut b = homeostasis::Buffers::new(&cfg);
                 let mut net = homeostasis::Network::new(&cfg, b.storage())?;
                 let syn = cfg.in_degree * cfg.n_neurons;
-                f(&mut net, &info(homeostasis::DT_MS, syn, None))
+                f(&mut net, &info(&cfg, homeostasis::DT_MS, syn, None))
             }
             Experiment::Pes => {
                 let cfg: pes::Config = typed(cfg)?;
                 let mut b = pes::Buffers::new(&cfg);
                 let mut net = pes::Network::new(&cfg, b.storage())?;
-                f(&mut net, &info(pes::DT_MS, cfg.n, Some(cfg.ram_bytes())))
+                f(
+                    &mut net,
+                    &info(&cfg, pes::DT_MS, cfg.n, Some(cfg.ram_bytes())),
+                )
             }
             Experiment::Eprop => {
                 let cfg: eprop::Config = typed(cfg)?;
                 let mut b = eprop::Buffers::new(&cfg);
                 let mut net = eprop::Network::new(&cfg, b.storage())?;
                 let syn = cfg.n_in * cfg.n_rec + cfg.n_rec_synapses() + cfg.n_rec;
-                f(&mut net, &info(eprop::DT_MS, syn, None))
+                f(&mut net, &info(&cfg, eprop::DT_MS, syn, None))
             }
             Experiment::OjaPca => {
                 let cfg: oja_pca::Config = typed(cfg)?;
                 let mut b = oja_pca::Buffers::new();
                 let mut net = oja_pca::Network::new(&cfg, b.storage())?;
-                f(&mut net, &info(oja_pca::DT_MS, oja_pca::DIM, None))
+                f(&mut net, &info(&cfg, oja_pca::DT_MS, oja_pca::DIM, None))
             }
             Experiment::Bcm => {
                 let cfg: bcm::Config = typed(cfg)?;
                 let mut b = bcm::Buffers::new(&cfg);
                 let mut net = bcm::Network::new(&cfg, b.storage())?;
-                f(&mut net, &info(bcm::DT_MS, cfg.n_inputs(), None))
+                f(&mut net, &info(&cfg, bcm::DT_MS, cfg.n_inputs(), None))
             }
             Experiment::Song2000 => {
                 let cfg: song2000::Config = typed(cfg)?;
@@ -198,11 +204,11 @@ impl Experiment {
                 if cfg.weights.bits <= 8 {
                     let mut b = song2000::Buffers::<i8>::new(&cfg);
                     let mut net = song2000::Network::new(&cfg, b.storage())?;
-                    f(&mut net, &info(cfg.dt_ms, syn, None))
+                    f(&mut net, &info(&cfg, cfg.dt_ms, syn, None))
                 } else {
                     let mut b = song2000::Buffers::<i16>::new(&cfg);
                     let mut net = song2000::Network::new(&cfg, b.storage())?;
-                    f(&mut net, &info(cfg.dt_ms, syn, None))
+                    f(&mut net, &info(&cfg, cfg.dt_ms, syn, None))
                 }
             }
         }
@@ -394,8 +400,14 @@ pub struct RunResult {
     pub synapses: usize,
 }
 
-fn info(dt_ms: f32, synapses: usize, ram_bytes: Option<usize>) -> Info {
+fn info(
+    cfg: &impl serde::Serialize,
+    dt_ms: f32,
+    synapses: usize,
+    ram_bytes: Option<usize>,
+) -> Info {
     Info {
+        config: to_table(cfg),
         dt_ms: dt_of(dt_ms),
         synapses: Some(synapses),
         ram_bytes,

@@ -16,6 +16,7 @@
 //!   after each quarter of the run and at the end.
 //! - `episodes.csv` (experiments with episodes): `index,t_ms,steps,reward,success`.
 //! - `summary.json`: see [`Summary`].
+//! - `config.toml`: the complete configuration, to re-run it with `--config`.
 
 use crate::config::{Error, io};
 use crate::experiments::{Experiment, Info, Model};
@@ -564,8 +565,8 @@ fn record(spec: &Spec, model: &mut dyn Model, info: &Info) -> Result<Summary, Er
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        seed: spec.config.get("seed").and_then(|s| s.as_integer()),
-        config: spec.config.clone(),
+        seed: info.config.get("seed").and_then(|s| s.as_integer()),
+        config: info.config.clone(),
         steps,
         dt_ms: dt,
         t_ms: t_ms(steps, dt),
@@ -585,6 +586,11 @@ fn record(spec: &Spec, model: &mut dyn Model, info: &Info) -> Result<Summary, Er
         state_hash: format!("{:#018x}", model.state_hash()),
         history: format!("{:#018x}", history.finish()),
     };
+    let p = dir.join("config.toml");
+    io(
+        || format!("cannot write {}", p.display()),
+        std::fs::write(&p, toml::to_string(&info.config).unwrap_or_default()),
+    )?;
     let json = serde_json::to_string_pretty(&summary)
         .map_err(|e| Error::Usage(format!("cannot encode summary.json: {e}")))?;
     let p = dir.join("summary.json");
@@ -674,12 +680,6 @@ mod tests {
         }
     }
 
-    const INFO: Info = Info {
-        dt_ms: 1.0,
-        synapses: Some(2),
-        ram_bytes: None,
-    };
-
     #[test]
     fn episodes_trajectory_and_interruption_are_recorded() {
         let s = spec("fake", 100);
@@ -688,7 +688,13 @@ mod tests {
             stop_at: 57,
             spikes: vec![],
         };
-        let sum = record(&s, &mut m, &INFO).unwrap();
+        let info = Info {
+            config: toml::Table::new(),
+            dt_ms: 1.0,
+            synapses: Some(2),
+            ram_bytes: None,
+        };
+        let sum = record(&s, &mut m, &info).unwrap();
         STOP.store(false, Ordering::Relaxed);
         // Stopped after the step that pressed Ctrl-C: 57 steps, flagged, with a partial last row.
         assert!(sum.interrupted);

@@ -211,6 +211,17 @@ fn config_file_then_sets_then_seed() {
         "untouched nested values keep their defaults"
     );
     assert_eq!(c["seed"], 6);
+    // config.toml repeats the run.
+    let again = dir.join("again");
+    engram()
+        .args(["run", "song2000", "--steps", "10", "--no-plots", "--config"])
+        .arg(out.join("config.toml"))
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .success();
+    assert_eq!(summary(&again)["config"], *c);
+    assert_eq!(summary(&again)["state_hash"], summary(&out)["state_hash"]);
 }
 
 /// Runs `args`, expects failure with exactly one `error:` line containing `needle`, and no
