@@ -59,7 +59,7 @@ enum Command {
     Run {
         #[command(flatten)]
         args: RunArgs,
-        /// Output folder (default: runs/<experiment>-<UTC time>).
+        /// Output folder (default: runs/EXPERIMENT-YYYYMMDD-HHMMSS, UTC).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print the hash of the complete state after the run (machine-readable `hash 0x…` line,
@@ -91,7 +91,7 @@ enum Command {
         /// shards with `engram merge`.
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
-        /// Output folder (default: runs/<experiment>-sweep-<UTC time>).
+        /// Output folder (default: runs/EXPERIMENT-sweep-YYYYMMDD-HHMMSS, UTC).
         #[arg(long)]
         out: Option<PathBuf>,
     },
