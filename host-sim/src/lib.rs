@@ -2,11 +2,19 @@
 //!
 //! | module | what lives there |
 //! | --- | --- |
-//! | [`experiments`] | the named experiments and how each is run on the host (storage from `Vec`s, rasters recorded) |
+//! | [`experiments`] | the named experiments: descriptions, four parts, default configurations, how each is built on the host |
+//! | [`config`] | configurations from TOML files and `--set key=value` over an experiment's defaults |
+//! | [`record`] | one recorded run: the step loop, CSV/JSON outputs, progress, Ctrl-C |
+//! | [`sweep`] | grids of runs in parallel, shards and their merge |
+//! | [`plot`] | the plots (PNG + SVG) drawn from a run's or sweep's files |
 //! | [`analysis`] | spike-train analysis: rates, CV of ISIs, population spectra |
 //!
 //! The models themselves live in `engram` (core) and `engram-lab` (experiments): the simulator only
 //! allocates their storage, drives them, records and reports.
 
 pub mod analysis;
+pub mod config;
 pub mod experiments;
+pub mod plot;
+pub mod record;
+pub mod sweep;

@@ -1,7 +1,12 @@
-//! `engram` — run engram's experiments on the host.
+//! `engram` — run engram's experiments on the host: list, run (with recordings and plots), sweep
+//! (parallel, shardable), merge shards, redraw plots.
 
-use clap::{Parser, Subcommand};
-use engram_sim::experiments::{self, Experiment};
+use clap::{Args, Parser, Subcommand};
+use engram_sim::config::{self, Error, Layers, Override};
+use engram_sim::experiments::Experiment;
+use engram_sim::record::{self, Length, Progress, Spec};
+use engram_sim::{plot, sweep};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -15,26 +20,51 @@ struct Cli {
     command: Command,
 }
 
+/// What configures one run (shared by `run` and `sweep`).
+#[derive(Args, Clone)]
+struct RunArgs {
+    /// Which experiment (`engram list`).
+    experiment: String,
+    /// A TOML file of configuration values, merged over the experiment's defaults.
+    #[arg(long, value_name = "FILE.toml")]
+    config: Option<PathBuf>,
+    /// Set one configuration value (TOML syntax; bare words are strings), e.g.
+    /// `--set weights.bits=8 --set weights.rounding=stochastic`. Repeatable; applied in order after
+    /// --config.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Seed for everything random in the model (default: the configuration's, 1).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Biological time to simulate, in ms (default: the experiment's own).
+    #[arg(long, conflicts_with = "steps")]
+    duration: Option<f64>,
+    /// Number of time steps to simulate (instead of --duration).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Scale the network to this many neurons (80 % excitatory), as the small-RAM firmware builds
+    /// do (default: the experiment's size; ignored by the one-neuron experiments).
+    #[arg(long)]
+    neurons: Option<usize>,
+    /// Reporting interval of metrics.csv, in ms of model time (default: 1/200 of the run).
+    #[arg(long, value_name = "MS")]
+    report_every: Option<f64>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// List the experiments.
     List,
-    /// Run an experiment and print a summary.
+    /// Run an experiment, record it and plot it.
     Run {
-        /// Which experiment.
-        experiment: Experiment,
-        /// Seed for everything random in the model.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Biological time to simulate, in ms (default: the experiment's own).
-        #[arg(long, conflicts_with = "steps")]
-        duration: Option<f64>,
-        /// Number of time steps to simulate (instead of --duration).
+        #[command(flatten)]
+        args: RunArgs,
+        /// Output folder (default: runs/EXPERIMENT-YYYYMMDD-HHMMSS, UTC).
         #[arg(long)]
-        steps: Option<u64>,
+        out: Option<PathBuf>,
         /// Print the hash of the complete state after the run (machine-readable `hash 0x…` line,
         /// preceded by `steps`, `spikes`, one `part <name> 0x…` line per part and `history 0x…`, the
-        /// chained hash of every step's spikes), instead of the summary: the values the
+        /// chained hash of every step's spikes), instead of recording: the values the
         /// emulated-Cortex-M firmware must reproduce.
         #[arg(long)]
         hash: bool,
@@ -42,142 +72,313 @@ enum Command {
         /// where two runs diverge.
         #[arg(long)]
         hash_trace: bool,
-        /// Scale the network to this many neurons (80 % excitatory), as the small-RAM firmware builds
-        /// do (default: the published size). Used with --hash.
+        /// Do not draw plots.
         #[arg(long)]
-        neurons: Option<usize>,
+        no_plots: bool,
+    },
+    /// Run a grid of configurations in parallel, one subfolder per point and a sweep.csv.
+    Sweep {
+        #[command(flatten)]
+        args: RunArgs,
+        /// A grid axis `key=v1,v2,...` (repeatable; points are numbered with the first axis varying
+        /// slowest).
+        #[arg(long, value_name = "KEY=V1,V2,...", required = true)]
+        grid: Vec<String>,
+        /// Parallel runs (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only points with `point % N == I` (0 ≤ I < N), e.g. one SLURM array task; join the
+        /// shards with `engram merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Output folder (default: runs/EXPERIMENT-sweep-YYYYMMDD-HHMMSS, UTC).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Join the output folders of a sharded sweep into one sweep.
+    Merge {
+        /// Shard folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Folder of the merged sweep.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Draw (again) the plots of a finished run or sweep.
+    Plot {
+        /// A run or sweep folder.
+        dir: PathBuf,
     },
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    let _ = ctrlc::set_handler(|| {
+        record::STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let result = match Cli::parse().command {
         Command::List => {
             for e in Experiment::ALL {
                 println!("{:<22} {}", e.name(), e.describe());
             }
-            ExitCode::SUCCESS
+            Ok(())
         }
         Command::Run {
-            experiment,
-            seed,
-            duration,
-            steps,
+            args,
+            out,
             hash,
             hash_trace,
-            neurons,
+            no_plots,
         } => {
             if hash || hash_trace {
-                let steps = steps.unwrap_or_else(|| {
-                    let ms = duration.unwrap_or(experiment.default_duration_ms());
-                    (ms / experiment.dt_ms()).round() as u64
-                });
-                return run_hash(experiment, seed, steps, neurons, hash_trace);
-            }
-            if neurons.is_some() {
-                eprintln!("error: --neurons is only supported with --hash / --hash-trace");
-                return ExitCode::from(2);
-            }
-            let duration = match steps {
-                Some(n) => n as f64 * experiment.dt_ms(),
-                None => duration.unwrap_or(experiment.default_duration_ms()),
-            };
-            println!(
-                "engram run {} (seed {seed}, {duration} ms)",
-                experiment.name()
-            );
-            for (part, what) in experiment.parts() {
-                println!("  {part:<14} {what}");
-            }
-            match experiments::run(experiment, seed, duration) {
-                Ok(r) => {
-                    print_summary(&r);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
+                run_hash(&args, hash_trace)
+            } else {
+                run(&args, out, !no_plots)
             }
         }
-    }
-}
-
-/// `--hash` / `--hash-trace`: run and print the state hash (and per-step hashes).
-fn run_hash(
-    exp: Experiment,
-    seed: u64,
-    steps: u64,
-    neurons: Option<usize>,
-    trace: bool,
-) -> ExitCode {
-    let mut on_step = |sim: &dyn engram_lab::Simulation| {
-        if trace {
-            let mut line = format!("trace {} {:#018x}", sim.steps(), sim.state_hash());
-            sim.hash_parts(&mut |n, h| line.push_str(&format!(" {n}={h:#018x}")));
-            println!("{line}");
-        }
+        Command::Sweep {
+            args,
+            grid,
+            jobs,
+            shard,
+            out,
+        } => run_sweep(&args, &grid, jobs, shard.as_deref(), out),
+        Command::Merge { dirs, out } => sweep::merge(&dirs, &out).map(|n| {
+            println!("merged {n} points into {}", out.display());
+            plot_or_warn(&out);
+        }),
+        Command::Plot { dir } => plot::plot(&dir).map(|files| {
+            for f in files {
+                println!("{}", f.display());
+            }
+        }),
     };
-    match experiments::hash_run(exp, seed, steps, neurons, &mut on_step) {
-        Ok(r) => {
-            println!("experiment {}", exp.name());
-            println!("seed {seed}");
-            println!("steps {}", r.steps);
-            println!("spikes {}", r.spikes);
-            for (n, h) in &r.parts {
-                println!("part {n} {h:#018x}");
-            }
-            println!("history {:#018x}", r.history);
-            println!("hash {:#018x}", r.hash);
-            ExitCode::SUCCESS
-        }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }
 
-fn print_summary(r: &experiments::RunResult) {
-    let secs = r.wall.as_secs_f64();
+/// The experiment and its layers, parsed (nothing run yet).
+fn parse(args: &RunArgs) -> Result<(Experiment, Layers), Error> {
+    let exp = Experiment::from_name(&args.experiment)?;
+    let file = args.config.as_deref().map(config::read_file).transpose()?;
+    let sets = args
+        .sets
+        .iter()
+        .map(|s| Override::parse(s))
+        .collect::<Result<_, _>>()?;
+    Ok((
+        exp,
+        Layers {
+            file,
+            sets,
+            seed: args.seed,
+        },
+    ))
+}
+
+fn length(args: &RunArgs, exp: Experiment) -> Length {
+    match (args.steps, args.duration) {
+        (Some(n), _) => Length::Steps(n),
+        (None, Some(ms)) => Length::Ms(ms),
+        (None, None) => Length::Ms(exp.default_duration_ms()),
+    }
+}
+
+/// `runs/<stem>-<UTC yyyymmdd-hhmmss>`, with a suffix if that exists already.
+fn default_out(stem: &str) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let base = format!("runs/{stem}-{}", utc(secs));
+    let mut p = PathBuf::from(&base);
+    let mut k = 2;
+    while p.exists() {
+        p = PathBuf::from(format!("{base}-{k}"));
+        k += 1;
+    }
+    p
+}
+
+/// `yyyymmdd-hhmmss` of a Unix time (UTC), by the civil-from-days algorithm (H. Hinnant): a date
+/// crate for one timestamp is not worth the dependency.
+fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + (m <= 2) as i64;
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+fn run(args: &RunArgs, out: Option<PathBuf>, plots: bool) -> Result<(), Error> {
+    let (exp, layers) = parse(args)?;
+    let cfg = layers.apply(exp.default_config(args.neurons), &[])?;
+    record::validate(exp, &cfg)?;
+    let out = out.unwrap_or_else(|| default_out(exp.name()));
+    record::create_out(&out)?;
+    let seed = cfg.get("seed").and_then(|s| s.as_integer()).unwrap_or(0);
+    println!(
+        "engram run {} (seed {seed}) → {}",
+        exp.name(),
+        out.display()
+    );
+    for (part, what) in exp.parts() {
+        println!("  {part:<14} {what}");
+    }
+    let spec = Spec {
+        exp,
+        config: cfg,
+        length: length(args, exp),
+        report_every_ms: args.report_every,
+        out: out.clone(),
+        progress: Progress::auto(),
+    };
+    let s = record::run(&spec)?;
     println!();
-    if !r.rasters.is_empty() {
+    if s.interrupted {
+        println!(
+            "interrupted at step {} (outputs are complete up to there)",
+            s.steps
+        );
+    }
+    if !s.populations.is_empty() {
         println!(
             "{:<12} {:>8} {:>10} {:>8} {:>8}",
             "population", "neurons", "rate (Hz)", "CV(ISI)", "active"
         );
     }
-    for (name, raster) in &r.rasters {
-        let cv = raster
-            .mean_cv(0, r.steps)
-            .map_or("-".to_string(), |c| format!("{c:.2}"));
+    for (name, p) in &s.populations {
+        let cv = p.cv_isi.map_or("-".to_string(), |c| format!("{c:.2}"));
         println!(
-            "{:<12} {:>8} {:>10.2} {:>8} {:>7.0}%",
-            name,
-            raster.n,
-            raster.rate_hz(0, r.steps),
-            cv,
-            100.0 * raster.active_fraction(0, r.steps)
+            "{name:<12} {:>8} {:>10.2} {cv:>8} {:>7.0}%",
+            p.neurons,
+            p.rate_hz,
+            100.0 * p.active_fraction
         );
+    }
+    if !s.metrics.is_empty() {
+        println!();
+    }
+    for (m, v) in &s.metrics {
+        println!("{m:<25} {v:>12.6}");
+    }
+    for (p, w) in &s.weights {
+        println!(
+            "weights {p:<17} mean {:.4} std {:.4} in [{:.4}, {:.4}]; {:.0} % near the lower bound, {:.0} % near the upper",
+            w.mean,
+            w.std,
+            w.min,
+            w.max,
+            100.0 * w.near_min,
+            100.0 * w.near_max
+        );
+    }
+    if s.episodes > 0 {
+        println!("episodes                  {}", s.episodes);
     }
     println!();
     println!(
         "steps          {} of {} ms ({} ms simulated)",
-        r.steps,
-        r.dt_ms,
-        r.steps as f64 * r.dt_ms
+        s.steps, s.dt_ms, s.t_ms
     );
-    println!("synapses       {}", r.synapses);
-    println!("wall time      {:.3} s (step loop, single thread)", secs);
-    println!("steps/s        {:.0}", r.steps as f64 / secs.max(1e-9));
+    if let Some(n) = s.synapses {
+        println!("synapses       {n}");
+    }
     println!(
-        "real-time x    {:.2}",
-        r.steps as f64 * r.dt_ms / 1000.0 / secs.max(1e-9)
+        "wall time      {:.3} s (step loop with recording, single thread)",
+        s.wall_s
     );
-    if let Some(ram) = r.ram_bytes {
+    println!("steps/s        {:.0}", s.steps_per_s);
+    println!("real-time x    {:.2}", s.realtime_factor);
+    if let Some(ram) = s.model_ram_bytes {
         println!(
-            "model RAM      {} bytes ({:.1} KiB)",
-            ram,
+            "model RAM      {ram} bytes ({:.1} KiB)",
             ram as f64 / 1024.0
         );
     }
+    println!("state hash     {}", s.state_hash);
+    if plots {
+        plot_or_warn(&out);
+    }
+    println!("outputs        {}", out.display());
+    Ok(())
+}
+
+fn plot_or_warn(dir: &Path) {
+    if let Err(e) = plot::plot(dir) {
+        eprintln!("warning: plots not drawn: {e}");
+    }
+}
+
+/// `--hash` / `--hash-trace`: run and print the state hash (and per-step hashes).
+fn run_hash(args: &RunArgs, trace: bool) -> Result<(), Error> {
+    let (exp, layers) = parse(args)?;
+    let cfg = layers.apply(exp.default_config(args.neurons), &[])?;
+    let seed = cfg.get("seed").and_then(|s| s.as_integer()).unwrap_or(0);
+    let len = length(args, exp);
+    exp.build(&cfg, &mut |sim, info| {
+        let steps = len.steps(info.dt_ms);
+        let mut spikes = 0u64;
+        let mut history = engram_lab::History::new();
+        for _ in 0..steps {
+            sim.step();
+            spikes += sim.spike_count() as u64;
+            history.record(sim);
+            if trace {
+                let mut line = format!("trace {} {:#018x}", sim.steps(), sim.state_hash());
+                sim.hash_parts(&mut |n, h| line.push_str(&format!(" {n}={h:#018x}")));
+                println!("{line}");
+            }
+        }
+        println!("experiment {}", exp.name());
+        println!("seed {seed}");
+        println!("steps {}", sim.steps());
+        println!("spikes {spikes}");
+        sim.hash_parts(&mut |n, h| println!("part {n} {h:#018x}"));
+        println!("history {:#018x}", history.finish());
+        println!("hash {:#018x}", sim.state_hash());
+        Ok(())
+    })
+}
+
+fn run_sweep(
+    args: &RunArgs,
+    grid: &[String],
+    jobs: Option<usize>,
+    shard: Option<&str>,
+    out: Option<PathBuf>,
+) -> Result<(), Error> {
+    let (exp, layers) = parse(args)?;
+    let grid = sweep::Grid::parse(grid)?;
+    let shard = shard.map(sweep::Shard::parse).transpose()?;
+    let out = out.unwrap_or_else(|| default_out(&format!("{}-sweep", exp.name())));
+    let plan = sweep::Plan {
+        exp,
+        layers,
+        neurons: args.neurons,
+        grid,
+        shard,
+        length: length(args, exp),
+        report_every_ms: args.report_every,
+        out: out.clone(),
+    };
+    let n = sweep::run(&plan, jobs)?;
+    println!("{n} points in {}", out.display());
+    plot_or_warn(&out);
+    Ok(())
 }

@@ -42,7 +42,7 @@ struct Row {
 
 fn setting(bits: u8, rounding: Rounding) -> Row {
     let cfg = |hz| Config {
-        format: WeightFormat {
+        weights: WeightFormat {
             rounding,
             ..WeightFormat::new(bits, 0.0, G_MAX)
         },

@@ -39,6 +39,8 @@ pub const DT_MS: f32 = 1.0;
 
 /// Which rule learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Learning {
     /// BCM with the sliding threshold θ = ⟨y²⟩ (the experiment).
     Bcm,
@@ -48,6 +50,8 @@ pub enum Learning {
 
 /// The experiment's configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct Config {
     /// Number of patterns K (1..=64).
     pub patterns: usize,
@@ -298,6 +302,30 @@ impl Simulation for Network<'_> {
         visit("presentation", h.finish());
         visit("objective", self.variance.state_hash());
         visit("t", self.t.state_hash());
+    }
+}
+
+/// Reports: no spiking populations; metrics `objective` (Intrator & Cooper's `E[y³]/3 − E[y²]²/4`
+/// from the current responses), `theta` (θ), `mean_y2` and `pattern` (the pattern shown); plastic
+/// weights `w`.
+impl crate::Observe for Network<'_> {
+    fn spikes(&self, _visit: &mut dyn FnMut(&'static str, usize, &[u16])) {}
+
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+        visit("objective", self.objective());
+        visit("theta", self.theta().to_num::<f32>());
+        visit("mean_y2", self.mean_y2().to_num::<f32>());
+        visit("pattern", self.pattern as f32);
+    }
+
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
+        crate::visit_weights(
+            "w",
+            self.plastic.proj.scale(),
+            self.plastic.rule().bounds(),
+            self.plastic.proj.weights(),
+            visit,
+        );
     }
 }
 

@@ -32,6 +32,8 @@ const RAW_W: i8 = 64;
 
 /// Which benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Variant {
     /// Benchmark 2: current-based synapses.
     Cuba,
@@ -41,6 +43,8 @@ pub enum Variant {
 
 /// Network size, connectivity and seed.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct Config {
     /// CUBA or COBA.
     pub variant: Variant,
@@ -52,6 +56,13 @@ pub struct Config {
     pub p_connect: f32,
     /// Seed for connectivity and initial state.
     pub seed: u64,
+}
+
+impl Default for Config {
+    /// The published CUBA configuration (benchmark 2), seed 1: what `engram run brette-cuba` runs.
+    fn default() -> Self {
+        Config::published(Variant::Cuba)
+    }
 }
 
 impl Config {
@@ -299,6 +310,18 @@ impl Simulation for Network<'_> {
         visit("ii", self.ii.state_hash());
         visit("t", self.t.state_hash());
     }
+}
+
+/// Reports: populations `excitatory` and `inhibitory`; no metrics, no plastic weights.
+impl crate::Observe for Network<'_> {
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
+        visit("excitatory", self.e.len(), self.e.spikes.as_slice());
+        visit("inhibitory", self.i.len(), self.i.spikes.as_slice());
+    }
+
+    fn metrics(&self, _visit: &mut dyn FnMut(&'static str, f32)) {}
+
+    fn weights(&self, _visit: &mut crate::WeightVisitor<'_>) {}
 }
 
 /// Heap-owned storage for the host.

@@ -57,6 +57,8 @@ pub const WHEEL: usize = 4096;
 
 /// Network, rule and reward configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct Config {
     /// Excitatory neurons (paper: 800).
     pub n_exc: usize,
@@ -531,6 +533,32 @@ impl Simulation for Network<'_> {
         self.coincidences.hash_into(&mut h);
         visit("reward", h.finish());
         visit("t", self.t.state_hash());
+    }
+}
+
+/// Reports: population `neurons`; metrics `reward` (rewards delivered so far), `objective` (the
+/// rewarded synapse's weight, mV: what the dopamine-modulated STDP should raise), `dopamine`
+/// (concentration, µM) and `coincidences`; plastic weights `exc` (mV).
+impl crate::Observe for Network<'_> {
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
+        visit("neurons", self.pop.len(), self.pop.spikes.as_slice());
+    }
+
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+        visit("objective", self.rewarded_weight());
+        visit("reward", self.rewards as f32);
+        visit("dopamine", self.dopamine.concentration().to_num::<f32>());
+        visit("coincidences", self.coincidences as f32);
+    }
+
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
+        crate::visit_weights(
+            "exc",
+            self.exc.proj.scale(),
+            self.exc.rule().bounds(),
+            self.exc.proj.weights(),
+            visit,
+        );
     }
 }
 

@@ -85,6 +85,8 @@ pub const TAU_SYN_MS: f32 = 2.0;
 
 /// Where the learning signal's feedback weights come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Feedback {
     /// `B_j = W^out_j`, the current readout weights (symmetric e-prop).
     Symmetric,
@@ -94,6 +96,8 @@ pub enum Feedback {
 
 /// Network, rule and task configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct Config {
     /// Input neurons.
     pub n_in: usize,
@@ -131,6 +135,13 @@ pub struct Config {
     pub plastic_network: bool,
     /// Seed for weights, input pattern, target, feedback and rounding.
     pub seed: u64,
+}
+
+impl Default for Config {
+    /// The configuration `engram run eprop` runs: [`Config::check`] at 50 recurrent neurons, seed 1.
+    fn default() -> Self {
+        Config::check(50, 1)
+    }
 }
 
 impl Config {
@@ -688,6 +699,44 @@ fn sqrt(x: f32) -> f32 {
         r = 0.5 * (r + x / r);
     }
     r
+}
+
+/// Reports: population `recurrent`; metrics `objective` (running mean of the squared error),
+/// `output` (y) and `target` (y*); plastic weights `input`, `recurrent` and `readout`.
+impl crate::Observe for Network<'_> {
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
+        visit("recurrent", self.rec.len(), self.rec.spikes.as_slice());
+    }
+
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+        visit("objective", self.mse.average().to_num::<f32>());
+        visit("output", self.y.to_num::<f32>());
+        visit("target", self.y_star.to_num::<f32>());
+    }
+
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
+        crate::visit_weights(
+            "input",
+            self.w_in.proj.scale(),
+            self.w_in.rule().bounds(),
+            self.w_in.proj.weights(),
+            visit,
+        );
+        crate::visit_weights(
+            "recurrent",
+            self.w_rec.proj.scale(),
+            self.w_rec.rule().bounds(),
+            self.w_rec.proj.weights(),
+            visit,
+        );
+        crate::visit_weights(
+            "readout",
+            self.w_out.proj.scale(),
+            self.w_out.rule().bounds(),
+            self.w_out.proj.weights(),
+            visit,
+        );
+    }
 }
 
 /// Heap-owned storage for the host.

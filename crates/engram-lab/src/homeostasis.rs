@@ -52,6 +52,8 @@ pub const SCALING_PERIOD: u16 = 100;
 
 /// Which homeostatic mechanism runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Mechanism {
     /// None: the control.
     None,
@@ -63,6 +65,8 @@ pub enum Mechanism {
 
 /// The experiment's configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct Config {
     /// Poisson inputs (the pool).
     pub n_inputs: usize,
@@ -92,6 +96,14 @@ pub struct Config {
     pub mechanism: Mechanism,
     /// Seed of the weights, the input trains and the rounding.
     pub seed: u64,
+}
+
+impl Default for Config {
+    /// The configuration `engram run homeostasis-scaling` runs: [`Config::check`] with synaptic
+    /// scaling, 50 neurons, seed 1.
+    fn default() -> Self {
+        Config::check(Mechanism::Scaling, 50, 1)
+    }
 }
 
 impl Config {
@@ -369,6 +381,32 @@ impl Simulation for Network<'_> {
         let intrinsic = self.intrinsic.as_ref();
         visit("intrinsic", intrinsic.map_or(0, |i| i.state_hash()));
         visit("t", self.t.state_hash());
+    }
+}
+
+/// Reports: population `neurons`; metrics `objective` (the running mean of `mean_j (r_j − r*)²`,
+/// Hz²) and `rate_estimate` (mean of the objective's per-neuron rate estimates, Hz); plastic weights
+/// `input`.
+impl crate::Observe for Network<'_> {
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
+        visit("neurons", self.pop.len(), self.pop.spikes.as_slice());
+    }
+
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+        visit("objective", self.objective.average().to_num::<f32>());
+        let rates = self.objective.rates();
+        let sum: f32 = rates.iter().map(|r| r.to_num::<f32>()).sum();
+        visit("rate_estimate", sum / rates.len().max(1) as f32);
+    }
+
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
+        crate::visit_weights(
+            "input",
+            self.plastic.proj.scale(),
+            self.plastic.rule().bounds(),
+            self.plastic.proj.weights(),
+            visit,
+        );
     }
 }
 

@@ -29,6 +29,8 @@ pub const DT_MS: f32 = 1.0;
 
 /// Network size and seed.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct Config {
     /// Excitatory neurons (paper: 800).
     pub n_exc: usize,
@@ -217,6 +219,17 @@ impl Simulation for Network<'_> {
         visit("rng", self.rng.state_hash());
         visit("t", self.t.state_hash());
     }
+}
+
+/// Reports: one population `neurons` (indices `< n_exc` excitatory); no metrics, no plastic weights.
+impl crate::Observe for Network<'_> {
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
+        visit("neurons", self.pop.len(), self.pop.spikes.as_slice());
+    }
+
+    fn metrics(&self, _visit: &mut dyn FnMut(&'static str, f32)) {}
+
+    fn weights(&self, _visit: &mut crate::WeightVisitor<'_>) {}
 }
 
 /// Heap-owned storage for the host.

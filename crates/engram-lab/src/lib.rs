@@ -10,6 +10,11 @@
 //! the objective's running state and every stochastic-rounding generator). That one trait is all
 //! the `engram` command's `--hash` mode and the emulated-Cortex-M firmware
 //! (`boards/qemu-mps2-an386`) need, so a new experiment is checked host ↔ chip by implementing it.
+//! It also implements [`Observe`]: what the host records and plots (spikes per population, named
+//! metrics such as `objective` and `reward`, plastic weights in weight units, finished episodes),
+//! read-only and off the step path. Its `Config` has `serde` derives (feature `serde`) and a
+//! `Default` that is the experiment's standard run, so the host configures it from TOML and
+//! `--set key=value`.
 //! Done for `izhikevich2003`, `brette2007`, `distal_reward`, `homeostasis`, `pes`, `eprop` (the
 //! spiking learning ones in a `Config::check` configuration sized for the check), `oja_pca` and
 //! `bcm`; not yet for `triplet` (a protocol of pairings rather than a running network).
@@ -122,4 +127,65 @@ pub fn visit_plastic<W: Weight, P: Synapses<W> + StateHash>(
     let mut h = Fnv64::new();
     hash_rule_state(p, &mut h);
     visit(rule, h.finish());
+}
+
+/// One finished episode of a closed-loop experiment, as [`Observe::last_episode`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Episode {
+    /// Episodes finished so far, this one included (1 for the first).
+    pub index: u32,
+    /// Steps the episode lasted.
+    pub steps: u32,
+    /// Reward summed over the episode.
+    pub reward: f32,
+    /// Whether the episode reached its goal (the experiment's own criterion).
+    pub success: bool,
+}
+
+/// The callback of [`Observe::weights`]: `(projection name, (w_min, w_max), weights)`, weight units.
+pub type WeightVisitor<'v> =
+    dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>) + 'v;
+
+/// What a running experiment shows the host (recordings, plots) and, later, telemetry: its spikes,
+/// its named metrics and its plastic weights, in report units (`f32`; reporting only — nothing here
+/// feeds back into the simulation, and none of it is on the step path).
+///
+/// Every visit is in a fixed order with fixed names for a given configuration (the host makes CSV
+/// columns of them). Conventional metric names: `objective` (the quantity the learning improves or
+/// the experiment's loss, as its doc says) and `reward` (the last reward signal), where meaningful.
+pub trait Observe {
+    /// Visits each population as `(name, size, spikes of the last step)`; neuron indices local to
+    /// the population.
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16]));
+
+    /// Visits each metric as `(name, value)` (the current value; the host samples it at each
+    /// reporting interval).
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32));
+
+    /// Visits each plastic projection as `(name, (w_min, w_max), weights)`, bounds and weights in
+    /// weight units (the projection's scale applied).
+    fn weights(&self, visit: &mut WeightVisitor<'_>);
+
+    /// The last finished episode, for experiments with episodes (the host logs a row whenever its
+    /// `index` changes). `None`: no episodes, or none finished yet.
+    fn last_episode(&self) -> Option<Episode> {
+        None
+    }
+}
+
+/// Visits a plastic projection's weights for [`Observe::weights`]: `raw` stored weights counting
+/// steps of `scale`, bounds from the rule's raw bounds.
+pub fn visit_weights<W: Weight>(
+    name: &'static str,
+    scale: engram::num::Scale,
+    bounds: (i32, i32),
+    raw: &[W],
+    visit: &mut WeightVisitor<'_>,
+) {
+    let mut it = raw.iter().map(|w| scale.to_f32(w.get()));
+    visit(
+        name,
+        (scale.to_f32(bounds.0), scale.to_f32(bounds.1)),
+        &mut it,
+    );
 }

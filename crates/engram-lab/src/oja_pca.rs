@@ -39,6 +39,8 @@ pub const W_MAX: f32 = 2.0;
 
 /// Which rule learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Learning {
     /// Oja's rule (the experiment).
     Oja,
@@ -49,6 +51,8 @@ pub enum Learning {
 
 /// The experiment's configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct Config {
     /// Eigenvalues `λ₁ ≥ … ≥ λ₁₀ > 0` of the input covariance.
     pub eigenvalues: [f32; DIM],
@@ -326,6 +330,29 @@ impl Simulation for Network<'_> {
         visit("covariance", h.finish());
         visit("objective", self.variance.state_hash());
         visit("t", self.t.state_hash());
+    }
+}
+
+/// Reports: no spiking populations; metrics `objective` (the running mean of `y²`, which Oja's
+/// rule ascends), `y` and `norm2` (`|w|²`, → 1); plastic weights `w`.
+impl crate::Observe for Network<'_> {
+    fn spikes(&self, _visit: &mut dyn FnMut(&'static str, usize, &[u16])) {}
+
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+        visit("objective", self.variance().to_num::<f32>());
+        visit("y", self.y.to_num::<f32>());
+        let norm: f32 = self.weights().iter().map(|w| w * w).sum();
+        visit("norm2", norm);
+    }
+
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
+        crate::visit_weights(
+            "w",
+            self.plastic.proj.scale(),
+            self.plastic.rule().bounds(),
+            self.plastic.proj.weights(),
+            visit,
+        );
     }
 }
 

@@ -71,6 +71,8 @@ pub const DECODER_MAX: f32 = 8.0;
 
 /// The function the decoders learn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Task {
     /// `y* = x`: the communication channel.
     Identity,
@@ -91,6 +93,8 @@ impl Task {
 
 /// Ensemble, rule and environment configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct Config {
     /// Neurons in the ensemble.
     pub n: usize,
@@ -108,6 +112,13 @@ pub struct Config {
     pub intercept_max: f32,
     /// Seed for encoders, gains, biases and stochastic rounding.
     pub seed: u64,
+}
+
+impl Default for Config {
+    /// The configuration `engram run pes` runs: [`Config::check`] at 100 neurons, seed 1.
+    fn default() -> Self {
+        Config::check(100, 1)
+    }
 }
 
 impl Config {
@@ -517,6 +528,31 @@ impl Simulation for Network<'_> {
         self.learning.hash_into(&mut h);
         self.t.hash_into(&mut h);
         visit("t", h.finish());
+    }
+}
+
+/// Reports: population `neurons`; metrics `objective` (running mean of the squared error), `x`,
+/// `decoded` (ŷ) and `target` (ȳ*); plastic weights `decoders` (units of `x` per spike).
+impl crate::Observe for Network<'_> {
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
+        visit("neurons", self.pop.len(), self.pop.spikes.as_slice());
+    }
+
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+        visit("objective", self.mse.average().to_num::<f32>());
+        visit("x", self.x.to_num::<f32>());
+        visit("decoded", self.y_hat.to_num::<f32>());
+        visit("target", self.y_star.to_num::<f32>());
+    }
+
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
+        crate::visit_weights(
+            "decoders",
+            self.decoders.proj.scale(),
+            self.decoders.rule().bounds(),
+            self.decoders.proj.weights(),
+            visit,
+        );
     }
 }
 

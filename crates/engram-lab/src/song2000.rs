@@ -72,6 +72,8 @@ pub const G_INH: f32 = 0.05;
 
 /// The experiment's configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct Config {
     /// Excitatory inputs (1000).
     pub n_exc: usize,
@@ -87,7 +89,7 @@ pub struct Config {
     pub g_inh: f32,
     /// Weight bits, rounding (the bounds are set to `[0, g_max]` and hard: `w_min`, `w_max`, `soft`
     /// are ignored).
-    pub format: WeightFormat,
+    pub weights: WeightFormat,
     /// Factor on both STDP amplitudes (1: the paper's).
     pub speedup: f32,
     /// Initial weights are uniform in `[init_lo, init_hi] · g_max`.
@@ -98,6 +100,14 @@ pub struct Config {
     pub dt_ms: f32,
     /// Seed of the initial weights, the input trains and the stochastic rounding.
     pub seed: u64,
+}
+
+impl Default for Config {
+    /// The configuration `engram run song2000` runs: [`Config::check`] with seed 1 (20 Hz input,
+    /// 16-bit weights, stochastic rounding).
+    fn default() -> Self {
+        Config::check(1)
+    }
 }
 
 impl Config {
@@ -111,7 +121,7 @@ impl Config {
             inh_hz: 10.0,
             g_max: G_MAX,
             g_inh: G_INH,
-            format: WeightFormat::new(16, 0.0, G_MAX),
+            weights: WeightFormat::new(16, 0.0, G_MAX),
             speedup: 1.0,
             init_lo: 0.0,
             init_hi: 1.0,
@@ -129,7 +139,7 @@ impl Config {
     /// rule's rounding generator too.
     pub fn check(seed: u64) -> Config {
         Config {
-            format: WeightFormat {
+            weights: WeightFormat {
                 rounding: Rounding::Stochastic,
                 ..WeightFormat::new(16, 0.0, G_MAX)
             },
@@ -156,13 +166,13 @@ impl Config {
         }
     }
 
-    /// The weight format actually used: `format`'s bits and rounding, hard bounds `[0, g_max]`.
+    /// The weight format actually used: `weights`'s bits and rounding, hard bounds `[0, g_max]`.
     pub fn weight_format(&self) -> WeightFormat {
         WeightFormat {
             w_min: 0.0,
             w_max: self.g_max,
             soft: false,
-            ..self.format
+            ..self.weights
         }
     }
 
@@ -535,6 +545,32 @@ impl<W: Weight + StateHash> Simulation for Network<'_, W> {
         visit("rule_rng", self.plastic.rng().state_hash());
         visit("rng", self.rng.state_hash());
         visit("t", self.t.state_hash());
+    }
+}
+
+/// Reports: population `output` (the neuron) and `inputs` (the excitatory Poisson inputs); metrics
+/// `objective` (fraction of weights within 10 % of a bound: the bimodality STDP builds), `w_mean`
+/// (mean weight / g_max); plastic weights `exc`.
+impl<W: Weight> crate::Observe for Network<'_, W> {
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
+        visit("output", self.neuron.len(), self.neuron.spikes.as_slice());
+        visit("inputs", self.exc_group.len(), self.exc_in.as_slice());
+    }
+
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+        let s = self.weight_stats();
+        visit("objective", s.near_bounds());
+        visit("w_mean", s.mean);
+    }
+
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
+        crate::visit_weights(
+            "exc",
+            self.plastic.proj.scale(),
+            self.plastic.rule().bounds(),
+            self.plastic.proj.weights(),
+            visit,
+        );
     }
 }
 
