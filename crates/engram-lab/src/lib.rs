@@ -109,6 +109,43 @@ impl History {
     }
 }
 
+/// One finished episode of a closed-loop experiment, as [`Observe::last_episode`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Episode {
+    /// Index of the episode (0-based).
+    pub index: u32,
+    /// Its length in environment steps (actions).
+    pub steps: u64,
+    /// The reward summed over the episode.
+    pub reward: f32,
+    /// Whether the episode ended in success (each experiment says what that means).
+    pub success: bool,
+}
+
+/// What an experiment reports to the host (metrics, rasters, weight snapshots) and, later, over
+/// telemetry. Names and their order are fixed for a configuration (they become CSV columns).
+pub trait Observe {
+    /// Visits each population's spikes of the last step: name, size, spike indices (increasing).
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16]));
+
+    /// Visits each scalar metric: conventionally `objective` and `reward` first, then
+    /// experiment-specific ones.
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32));
+
+    /// Visits each plastic projection: name, its weight bounds `(w_min, w_max)` and its weights, in
+    /// weight units.
+    fn weights(
+        &self,
+        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
+    );
+
+    /// The last finished episode, if any (cheap: the host polls it every step and logs a row when
+    /// the index changes). Default: none (not an episodic experiment).
+    fn last_episode(&self) -> Option<Episode> {
+        None
+    }
+}
+
 /// Visits a plastic projection as two parts of a [`Simulation::hash_parts`]: `names[0]` its synapses
 /// (topology, weights, accumulators), `names[1]` its rule state (traces, eligibility, θ, the
 /// stochastic-rounding generator, the tick phase: [`engram::hash::hash_rule_state`]).
