@@ -27,18 +27,22 @@
 //! | `pes` | [`pes`] | MacNeil & Eliasmith (2011), Nengo's PES: a spiking LIF ensemble learns decoders of x and x² online from zero |
 //! | `song2000` | [`song2000`] | Song, Miller & Abbott (2000): additive STDP on a conductance LIF neuron with 1000 Poisson inputs makes the weights bimodal and the output rate nearly independent of the input rate |
 //! | `eprop` | [`eprop`] | Bellec et al. (2020): e-prop trains a recurrent LIF network to generate a sum of sinusoids (symmetric and random feedback) |
+//! | `pattern-in-noise` | [`pattern_in_noise`] | Masquelier, Guyonneau & Thorpe (2008): one LIF neuron with STDP finds a 50 ms spike pattern repeated at random times in Poisson noise, and fires ever earlier in it |
+//! | `cartpole` | [`cartpole`] | Barto, Sutton & Anderson (1983): the cart-pole, balanced by a spiking actor-critic (TD error as the third factor) learning online from failures |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod bcm;
 pub mod brette2007;
+pub mod cartpole;
 pub mod distal_reward;
 pub mod eprop;
 pub mod homeostasis;
 pub mod izhikevich2003;
 pub mod kernels;
 pub mod oja_pca;
+pub mod pattern_in_noise;
 pub mod pes;
 pub mod song2000;
 pub mod triplet;
