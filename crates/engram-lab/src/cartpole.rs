@@ -173,7 +173,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             seed: 1,
-            weights: WeightFormat::new(16, -4.0, 4.0),
+            weights: WeightFormat::new(16, -0.25, 0.25),
             learning: true,
             physics: Physics::default(),
             max_steps: 1000,
@@ -188,8 +188,8 @@ impl Default for Config {
             tau_psp_ms: 10.0,
             actor_bias: -2.0,
             actor_tau_e_ms: 200.0,
-            actor_lr: 0.05,
-            critic_lr: 0.002,
+            actor_lr: 0.001,
+            critic_lr: 0.2,
             critic_lambda: 0.8,
             gamma: 0.95,
         }
@@ -232,9 +232,10 @@ impl Config {
         Ok(r as u32)
     }
 
-    /// The actor's rule: tick every step; eligibility `+= x_i·(y_j − p_j)` (scaled by
-    /// [`ELIG_UNIT`]), weight `+= η/ELIG_UNIT · δ · e`.
+    /// The actor's rule: tick every step; eligibility `+= x_i·(y_j − p_j)` (in units of
+    /// `w_max/`[`ELIG_PER_WMAX`]), weight `+= η · δ · e` (η in weight units per unit of `δ·Σx(y − p)`).
     pub fn rule(&self) -> RuleParams {
+        let unit = self.weights.w_max / ELIG_PER_WMAX;
         let mut r = RuleParams::empty();
         let _ = r.pre_traces.push(TraceParams {
             tau_ms: self.tau_psp_ms,
@@ -243,7 +244,7 @@ impl Config {
         });
         let _ = r.tick.push(
             TermParams::new(
-                ELIG_UNIT / self.dt_ms,
+                unit / self.dt_ms,
                 Pre::Trace(0),
                 [Post::Signal, Post::One],
             )
@@ -251,7 +252,7 @@ impl Config {
         );
         let _ = r.tick.push(
             TermParams::new(
-                self.actor_lr / ELIG_UNIT / self.dt_ms,
+                self.actor_lr / unit / self.dt_ms,
                 Pre::One,
                 [Post::Modulator, Post::One],
             )
@@ -273,9 +274,10 @@ impl Config {
     }
 }
 
-/// The eligibility's unit in weight units: `e` holds `ELIG_UNIT·Σ x (y − p)` in weight steps, small
-/// enough that a τ_e-long sum stays far inside [`Fix`] at 16 bits.
-pub const ELIG_UNIT: f32 = 1.0 / 64.0;
+/// The eligibility holds `Σ x (y − p)` in units of `w_max / ELIG_PER_WMAX` weight units (in raw
+/// weight steps, as the applier stores it): at 16 bits one unit of `x (y − p)` is 32 steps, so a
+/// τ_e-long sum stays far inside [`Fix`]; at 8 bits it is 1/8 step, still 8192 LSB of [`Fix`].
+pub const ELIG_PER_WMAX: f32 = 1024.0;
 
 // ---------------------------------------------------------------------------------------------
 // sin / cos
@@ -670,6 +672,8 @@ pub struct ActorCritic<'a> {
     critic_w: &'a mut [Fix],
     critic_e: &'a mut [Fix],
     decay_psp: Frac,
+    /// Network steps per control period K (> 0).
+    period: u32,
     bias: Fix,
     beta: Fix,
     gamma: Frac,
@@ -685,13 +689,18 @@ pub struct ActorCritic<'a> {
 }
 
 impl ActorCritic<'_> {
-    /// `V` of the current period's counts so far: `Σ v_i c_i`, saturating.
+    /// Input i's spikes this period as a fraction of the period, `c_i/K` (Q16.16, truncated).
+    fn rate(&self, c: u16) -> Fix {
+        Fix::from_bits(sat_i32(((c as i64) << 16) / self.period as i64))
+    }
+
+    /// `V` of the current period's counts so far: `Σ v_i c_i/K`, saturating.
     pub fn value(&self) -> Fix {
         self.critic_w
             .iter()
             .zip(self.counts.iter())
             .fold(Fix::ZERO, |acc, (&w, &c)| {
-                acc.saturating_add(w.saturating_mul_int(c as i32))
+                acc.saturating_add(mul(w, self.rate(c)))
             })
     }
 
@@ -784,11 +793,10 @@ impl Brain for ActorCritic<'_> {
                 .saturating_sub(v_prev);
             self.critic_update(delta);
         }
+        let k = self.period.max(1) as i64;
         for (e, &c) in self.critic_e.iter_mut().zip(self.counts.iter()) {
-            *e = self
-                .lambda
-                .mul(*e)
-                .saturating_add(Fix::from_bits(sat_i32((c as i64) << 16)));
+            let rate = Fix::from_bits(sat_i32(((c as i64) << 16) / k));
+            *e = self.lambda.mul(*e).saturating_add(rate);
         }
         if m.done {
             let terminal = m.reward.saturating_sub(v);
@@ -914,6 +922,7 @@ impl<'a> Network<'a> {
         let brain = ActorCritic {
             actor,
             decay_psp: Frac::decay("cartpole tau_psp", cfg.tau_psp_ms, cfg.dt_ms)?,
+            period,
             psp: st.psp,
             signal: st.signal,
             out: Spikes::new(st.out_spikes),
