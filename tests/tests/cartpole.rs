@@ -120,7 +120,15 @@ fn observe_reports_and_time_limit_success() {
     });
     assert_eq!(
         names,
-        ["objective", "reward", "x", "theta", "value", "td_error", "episode_steps"]
+        [
+            "objective",
+            "reward",
+            "x",
+            "theta",
+            "value",
+            "td_error",
+            "episode_steps"
+        ]
     );
     let mut pops = Vec::new();
     net.spikes(&mut |n, size, s| {

@@ -21,12 +21,14 @@
 //! applies no force.
 //!
 //! **Fixed point.** The state is [`Fix`] (Q16.16: 1.5·10⁻⁵ m, rad). Every product is rounded to
-//! nearest and saturates ([`mul`]); `θ̈` is one `i64` division rounded to nearest (its denominator is
-//! at least `l·(4/3 − m_p/(m_c + m_p)) > 0`, checked at construction). `sin` and `cos` come from
-//! [`sin_cos`]: range reduction and an odd Taylor polynomial to x¹¹ in Q2.30 (error < 1 LSB of Q16.16,
-//! unit test). Measured against an `f64` reference (unit tests): one step from random states is
-//! within 4·10⁻⁵ in every variable; a 25-step (0.5 s) trajectory of an unstable system stays within
-//! 2·10⁻⁴.
+//! nearest and saturates ([`mul`]); the physical constants g, m_p·l, 1/(m_c + m_p) and τ are kept in
+//! Q40.24 so their own rounding stays below 2·10⁻⁶ relative (τ = 0.02 in Q16.16 alone would be off
+//! by 2·10⁻⁴); `θ̈` is one `i64` division rounded to nearest (its denominator is at least
+//! `l·(4/3 − m_p/(m_c + m_p)) > 0`). `sin` and `cos` come from [`sin_cos`]: range reduction and an
+//! odd Taylor polynomial to x¹¹ in Q2.30. Measured against `f64` (unit tests): `sin_cos` within
+//! 7.6·10⁻⁶ (half an LSB) over ±20 rad; one Euler step from 2000 random states within 8.2·10⁻⁶ in
+//! x, ẋ, θ and 2.0·10⁻⁵ rad/s in θ̇ (bounds asserted: 3·10⁻⁵); a 25-step (0.5 s) trajectory of the
+//! unstable system under a push pattern within 3.4·10⁻⁵ (asserted: 10⁻⁴).
 //!
 //! **Observations** are the four variables scaled to `[0, 1]`: `x` over ±2.4 m, `θ` over ±12°, `ẋ`
 //! over ±[`Config::v_range`], `θ̇` over ±[`Config::omega_range`] (clamped).
@@ -61,13 +63,23 @@
 //! [`Config::window_steps`] of the period.
 //!
 //! ## Measured
-//! See `tests/tests/cartpole.rs` (seed 1, default config): filled in below after the test runs.
+//! `tests/tests/cartpole.rs`, default config, seed 1: the mean episode length per block of 20
+//! episodes grows from 19.7 env steps (0.4 s, a random policy) to 46, 45, 74, 85, 138, 220, 254, 298
+//! and 238 (≈ 5–6 s of balance) over 200 episodes (≈ 28 000 env steps, 9.4 min of simulated time);
+//! seeds 2 and 3 reach 250 and 343 in the last block. With learning off the blocks stay at 17–26.
+//! No episode reached the 1000-step limit within 200 episodes. The run takes ≈ 2 s in the test
+//! profile (opt-level 2) on the shared 2-core machine, ≈ 3 µs per network step.
+//!
+//! Tuning that mattered (measured): the critic must read rates (`c/K`), not raw counts — with
+//! counts, `β·‖c‖²` was ≈ 1 and the TD error was dominated by the critic's own overshoot; and the
+//! actor's weight bound must keep `b + Σ w x` within the sigmoid's useful range (±0.25 here: with ±4
+//! the PSPs reached ±100, every `p` saturated to 0 or 1, `y − p` vanished and the policy froze
+//! on one side).
 
 use crate::{Episode, Observe, Simulation};
 use engram::agent::{Agent, Brain, Buffers as AgentBuffers, Critic, Modulation, RawReward};
 use engram::env::{
-    Decoder, Environment, Feedback, PopulationEncoder, PopulationEncoderParams,
-    one_hot_index,
+    Decoder, Environment, Feedback, PopulationEncoder, PopulationEncoderParams, one_hot_index,
 };
 use engram::hash::{Fnv64, StateHash};
 use engram::neuron::Spikes;
@@ -197,7 +209,8 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The bit-exactness check's configuration: the default (≈ 12 KB of state, see [`Buffers`]),
+    /// The bit-exactness check's configuration: the default (≈ 4 KB of state: 512 `i16` weights,
+    /// 512 eligibilities, a few hundred bytes more; see [`Buffers`]),
     /// with stochastic rounding so the rule's rounding generator is covered too.
     pub fn check(seed: u64) -> Config {
         Config {
@@ -223,7 +236,12 @@ impl Config {
     /// Network steps per env step, τ/dt (refused unless whole).
     pub fn period_steps(&self) -> Result<u32, ConfigError> {
         let k = self.physics.tau_s as f64 * 1000.0 / self.dt_ms as f64;
-        let r = k.round();
+        // Round half up by hand (no `f64::round` in `core`); out-of-range `k` is refused below.
+        let r = if k.is_finite() && k > 0.0 && k < 1e6 {
+            (k + 0.5) as u32 as f64
+        } else {
+            0.0
+        };
         if !k.is_finite() || !(1.0..=10_000.0).contains(&r) || (k - r).abs() > 1e-6 {
             return Err(ConfigError::Invalid {
                 what: "cartpole: tau_s / dt must be a whole number of steps (1..=10000)",
@@ -243,12 +261,8 @@ impl Config {
             mode: TraceMode::Accumulate,
         });
         let _ = r.tick.push(
-            TermParams::new(
-                unit / self.dt_ms,
-                Pre::Trace(0),
-                [Post::Signal, Post::One],
-            )
-            .into_eligibility(),
+            TermParams::new(unit / self.dt_ms, Pre::Trace(0), [Post::Signal, Post::One])
+                .into_eligibility(),
         );
         let _ = r.tick.push(
             TermParams::new(
@@ -265,7 +279,7 @@ impl Config {
 
     fn weight_format(&self) -> Result<WeightFormat, ConfigError> {
         let w = self.weights;
-        if !(w.w_max > 0.0) || w.w_min != -w.w_max {
+        if w.w_max.is_nan() || w.w_max <= 0.0 || w.w_min != -w.w_max {
             return Err(ConfigError::Invalid {
                 what: "cartpole: actor weights need w_min = -w_max < 0",
             });
@@ -316,7 +330,7 @@ fn fold_q30(x: i64) -> i64 {
 }
 
 /// `(sin θ, cos θ)` in [`Fix`], for any θ: range reduction by 2π and folding into `[−π/2, π/2]` in
-/// Q2.30 (`i64`), then [`sin_q30`] (for the cosine at `θ + π/2`), rounded to nearest Q16.16. Error
+/// Q2.30 (`i64`), then the Taylor polynomial (for the cosine at `θ + π/2`), rounded to nearest Q16.16. Error
 /// below 1 LSB (1.5·10⁻⁵; unit test). Written here because the usual crates (`libm`,
 /// `micromath`) work in floats and the step path has none; a Q16.16 table would need 2 KB for
 /// the same accuracy.
@@ -426,10 +440,7 @@ impl CartPole {
             max_steps,
             g: Coef::new("cartpole gravity", p.gravity as f64)?,
             force,
-            ml: Coef::new(
-                "cartpole m_p l",
-                p.pole_mass as f64 * p.half_length as f64,
-            )?,
+            ml: Coef::new("cartpole m_p l", p.pole_mass as f64 * p.half_length as f64)?,
             inv_m: Coef::new("cartpole 1/(m_c+m_p)", 1.0 / m)?,
             l43: fix64("cartpole 4l/3", 4.0 / 3.0 * p.half_length as f64)?,
             tau: Coef::new("cartpole tau_s", p.tau_s as f64)?,
@@ -840,7 +851,9 @@ pub struct Network<'a> {
     lsb: f32,
     ep_steps: u64,
     ep_reward: Fix,
-    last: Option<Episode>,
+    /// The last finished episode: index, steps, summed reward, success (converted to
+    /// [`Episode`] only when asked, so the step path has no float).
+    last: Option<(u32, u64, Fix, bool)>,
     /// Running mean episode length (env steps), α = 1/8.
     mean_len: Fix,
     last_reward: Fix,
@@ -868,7 +881,8 @@ impl<'a> Network<'a> {
             "cartpole critic lambda",
             unit("cartpole critic lambda", cfg.critic_lambda)?,
         )?;
-        if !(cfg.critic_lr.is_finite() && cfg.critic_lr >= 0.0) || !(cfg.actor_lr >= 0.0) {
+        let rate_ok = |x: f32| x.is_finite() && x >= 0.0;
+        if !rate_ok(cfg.critic_lr) || !rate_ok(cfg.actor_lr) {
             return Err(ConfigError::OutOfRange {
                 what: "cartpole learning rates",
                 value: cfg.critic_lr.min(cfg.actor_lr),
@@ -974,12 +988,12 @@ impl<'a> Network<'a> {
                     self.mean_len
                         .saturating_add((len.saturating_sub(self.mean_len)) >> 3)
                 };
-                self.last = Some(Episode {
-                    index: r.episode,
-                    steps: self.ep_steps,
-                    reward: fix_to_f32(self.ep_reward),
-                    success: fb.reward >= Fix::ZERO,
-                });
+                self.last = Some((
+                    r.episode,
+                    self.ep_steps,
+                    self.ep_reward,
+                    fb.reward >= Fix::ZERO,
+                ));
                 self.ep_steps = 0;
                 self.ep_reward = Fix::ZERO;
             }
@@ -1129,7 +1143,12 @@ impl Observe for Network<'_> {
 
     /// Each balance attempt is an episode; success = it reached [`Config::max_steps`].
     fn last_episode(&self) -> Option<Episode> {
-        self.last
+        self.last.map(|(index, steps, reward, success)| Episode {
+            index,
+            steps,
+            reward: fix_to_f32(reward),
+            success,
+        })
     }
 }
 
@@ -1223,7 +1242,8 @@ mod tests {
                 .max((s.to_num::<f64>() - t.sin()).abs())
                 .max((c.to_num::<f64>() - t.cos()).abs());
         }
-        assert!(worst <= 1.0 / 65536.0, "worst {worst}");
+        eprintln!("sin/cos worst |error|: {worst}");
+        assert!(worst <= 0.51 / 65536.0, "worst {worst}");
     }
 
     #[test]
@@ -1241,12 +1261,13 @@ mod tests {
             let f = if k % 2 == 0 { 10.0 } else { -10.0 };
             w.advance(Fix::from_num(f));
             let r = step_f64(s_exact, f);
-            for i in 0..4 {
-                worst[i] = worst[i].max((w.state[i].to_num::<f64>() - r[i]).abs());
+            for ((e, x), r) in worst.iter_mut().zip(&w.state).zip(&r) {
+                *e = e.max((x.to_num::<f64>() - r).abs());
             }
         }
+        eprintln!("one step, worst |error| per variable: {worst:?}");
         for e in worst {
-            assert!(e < 4e-5, "{worst:?}");
+            assert!(e < 3e-5, "{worst:?}");
         }
     }
 
@@ -1262,11 +1283,12 @@ mod tests {
             let f = if (k / 3) % 2 == 0 { 10.0 } else { -10.0 };
             w.advance(Fix::from_num(f));
             r = step_f64(r, f);
-            for i in 0..4 {
-                worst = worst.max((w.state[i].to_num::<f64>() - r[i]).abs());
+            for (x, r) in w.state.iter().zip(&r) {
+                worst = worst.max((x.to_num::<f64>() - r).abs());
             }
         }
-        assert!(worst < 2e-4, "{worst}");
+        eprintln!("25 steps, worst |error|: {worst}");
+        assert!(worst < 1e-4, "{worst}");
     }
 
     #[test]
@@ -1293,18 +1315,33 @@ mod tests {
 
     #[test]
     fn config_refused_when_invalid() {
-        let mut c = Config::default();
-        c.dt_ms = 0.3;
-        let mut b = Buffers::new(&c);
-        assert!(Network::new(&c, b.storage()).is_err());
-        let mut c = Config::default();
-        c.physics.pole_mass = -1.0;
-        let mut b = Buffers::new(&c);
-        assert!(Network::new(&c, b.storage()).is_err());
-        let mut c = Config::default();
-        c.weights.w_min = 0.0;
-        let mut b = Buffers::new(&c);
-        assert!(Network::new(&c, b.storage()).is_err());
+        let d = Config::default();
+        let bad = [
+            Config { dt_ms: 0.3, ..d },
+            Config {
+                physics: Physics {
+                    pole_mass: -1.0,
+                    ..d.physics
+                },
+                ..d
+            },
+            Config {
+                weights: WeightFormat {
+                    w_min: 0.0,
+                    ..d.weights
+                },
+                ..d
+            },
+            Config { gamma: 1.5, ..d },
+            Config {
+                critic_lr: f32::NAN,
+                ..d
+            },
+        ];
+        for c in bad {
+            let mut b = Buffers::new(&c);
+            assert!(Network::new(&c, b.storage()).is_err(), "{c:?}");
+        }
         let c = Config::default();
         let mut b = Buffers::new(&c);
         assert!(Network::new(&c, b.storage()).is_ok());

@@ -138,6 +138,7 @@ pub trait Observe {
 
     /// Visits each plastic projection: name, its weight bounds `(w_min, w_max)` and its weights, in
     /// weight units.
+    #[allow(clippy::type_complexity)] // the host's visitor, spelled out once here
     fn weights(
         &self,
         visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),

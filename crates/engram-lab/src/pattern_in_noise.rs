@@ -72,7 +72,7 @@
 use crate::{Episode, Observe, Simulation};
 use engram::hash::{Fnv64, StateHash};
 use engram::neuron::{Lif, LifParams, LifState, Population, Spikes, Synapses};
-use engram::num::{EXP_NEG, Fix, Frac, Rng, Rounding, fix_from_f32, fix_to_f32, mul};
+use engram::num::{EXP_NEG, Fix, Frac, Rng, Rounding, exp_f64, fix_from_f32, fix_to_f32, mul};
 use engram::projection::{Dense, SpikeProjection};
 #[cfg(doc)]
 use engram::rule::Pairing;
@@ -155,7 +155,8 @@ impl Config {
         }
     }
 
-    /// The bit-exactness check's configuration: 200 afferents (≈ 6 KB of state), stochastic
+    /// The bit-exactness check's configuration: 200 afferents (≈ 3.5 KB of state: weights, rates,
+    /// speeds, counters, spike slots and the 157-word pattern), stochastic
     /// rounding (the rule's generator is covered too).
     pub fn check(seed: u64) -> Config {
         Config {
@@ -170,7 +171,13 @@ impl Config {
 
     /// Pattern length in steps.
     pub fn pattern_steps(&self) -> Result<usize, ConfigError> {
-        let k = (self.pattern_ms / self.dt_ms).round();
+        let q = self.pattern_ms / self.dt_ms;
+        // Round half up by hand (no `f32::round` in `core`).
+        let k = if q.is_finite() && q > 0.0 && q < 1e6 {
+            (q + 0.5) as u32 as f32
+        } else {
+            q
+        };
         if !k.is_finite() || !(1.0..=255.0).contains(&k) {
             return Err(ConfigError::OutOfRange {
                 what: "pattern length in steps (1..=255)",
@@ -214,8 +221,8 @@ impl Config {
     pub fn unit_epsp_peak(&self) -> f64 {
         let p = Config::neuron();
         let (dm, ds) = (
-            (-(self.dt_ms as f64) / p.tau_m_ms as f64).exp(),
-            (-(self.dt_ms as f64) / p.tau_exc_ms as f64).exp(),
+            exp_f64(-(self.dt_ms as f64) / p.tau_m_ms as f64),
+            exp_f64(-(self.dt_ms as f64) / p.tau_exc_ms as f64),
         );
         let (mut v, mut g, mut peak) = (0.0f64, 1.0f64, 0.0f64);
         for _ in 0..1000 {
@@ -293,9 +300,7 @@ impl Afferents<'_> {
         let two_jolt = self.jolt.saturating_mul_int(2);
         for (r, s) in self.rates.iter_mut().zip(self.speeds.iter_mut()) {
             let ds = mul(rng.uniform(), two_jolt).saturating_sub(self.jolt);
-            *s = s
-                .saturating_add(ds)
-                .clamp(-self.max_speed, self.max_speed);
+            *s = s.saturating_add(ds).clamp(-self.max_speed, self.max_speed);
             *r = r
                 .saturating_add(self.dt_s.mul(*s))
                 .clamp(Fix::ZERO, self.max_rate);
@@ -566,7 +571,10 @@ impl<'a> Network<'a> {
         };
         let max_rate = rate("pattern-in-noise max rate (Hz)", cfg.max_rate_hz)?;
         let dt_s = Frac::from_f32("pattern-in-noise dt (s)", cfg.dt_ms / 1000.0)?;
-        let spont = dt_s.mul(rate("pattern-in-noise spontaneous rate (Hz)", cfg.spont_hz)?);
+        let spont = dt_s.mul(rate(
+            "pattern-in-noise spontaneous rate (Hz)",
+            cfg.spont_hz,
+        )?);
         let max_speed = max_rate.saturating_mul_int(20); // 90 Hz in 50 ms: 1800 Hz/s
         let jolt = engram::num::fix_from_f32("pattern-in-noise speed jolt", 360.0 * cfg.dt_ms)?;
         let mut rng = Rng::stream(cfg.seed, 0x9A77_E2A1);
