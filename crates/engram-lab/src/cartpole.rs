@@ -67,8 +67,10 @@
 //! episodes grows from 19.7 env steps (0.4 s, a random policy) to 46, 45, 74, 85, 138, 220, 254, 298
 //! and 238 (≈ 5–6 s of balance) over 200 episodes (≈ 28 000 env steps, 9.4 min of simulated time);
 //! seeds 2 and 3 reach 250 and 343 in the last block. With learning off the blocks stay at 17–26.
-//! No episode reached the 1000-step limit within 200 episodes. The run takes ≈ 2 s in the test
-//! profile (opt-level 2) on the shared 2-core machine, ≈ 3 µs per network step.
+//! No episode reached the 1000-step limit within 200 episodes. The run (570 000 network steps)
+//! takes ≈ 4 s of CPU in the test profile (opt-level 2, overflow checks) on the shared 2-core
+//! machine, ≈ 7 µs per network step (32 Bernoulli inputs, 16 stochastic neurons, the 512-synapse
+//! tick sweep of the rule).
 //!
 //! Tuning that mattered (measured): the critic must read rates (`c/K`), not raw counts — with
 //! counts, `β·‖c‖²` was ≈ 1 and the TD error was dominated by the critic's own overshoot; and the
