@@ -422,16 +422,15 @@ impl CartPole {
         pos("cartpole half length", p.half_length, 10.0)?;
         let force = pos("cartpole force", p.force, 1000.0)?;
         pos("cartpole tau_s", p.tau_s, 0.1)?;
-        let theta_deg = pos("cartpole theta limit (deg)", p.theta_limit_deg, 90.0)?;
+        pos("cartpole theta limit (deg)", p.theta_limit_deg, 90.0)?;
         let x_lim = pos("cartpole x limit", p.x_limit, 1000.0)?;
-        let v_r = pos("cartpole v range", v_range, 1000.0)?;
-        let o_r = pos("cartpole omega range", omega_range, 1000.0)?;
+        pos("cartpole v range", v_range, 1000.0)?;
+        pos("cartpole omega range", omega_range, 1000.0)?;
         if max_steps == 0 {
             return Err(ConfigError::Invalid {
                 what: "cartpole: max_steps must be at least 1",
             });
         }
-        let _ = (theta_deg, v_r, o_r);
         let theta_lim_f = p.theta_limit_deg as f64 * core::f64::consts::PI / 180.0;
         let m = p.cart_mass as f64 + p.pole_mass as f64;
         let fix64 = |what, v: f64| fix_from_f32(what, v as f32);
@@ -1048,7 +1047,7 @@ impl Simulation for Network<'_> {
     /// Parts: `world` (state, episode step), `encoder` (probabilities), `io` (observation, action),
     /// `decoder` (counts), `actor`, `actor_rule` (traces, eligibility, rounding generator), `actor_state`
     /// (PSPs, y − p, spikes), `critic` (weights, traces, counts, previous V and reward, pending δ),
-    /// `agent` (step, episode, loop critic), `episodes` (running statistics), `rng`.
+    /// `agent` (step, episode, loop critic), `episodes` (running statistics, the last episode), `rng`.
     fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64)) {
         let a = &self.agent;
         let b = a.brain();
@@ -1098,6 +1097,12 @@ impl Simulation for Network<'_> {
         self.ep_reward.hash_into(&mut h);
         self.mean_len.hash_into(&mut h);
         self.last_reward.hash_into(&mut h);
+        if let Some((index, steps, reward, success)) = self.last {
+            h.write_u32(index);
+            h.write_u64(steps);
+            reward.hash_into(&mut h);
+            success.hash_into(&mut h);
+        }
         visit("episodes", h.finish());
         visit("rng", self.rng.state_hash());
     }

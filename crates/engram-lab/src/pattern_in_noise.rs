@@ -300,7 +300,7 @@ impl Afferents<'_> {
             .is_some_and(|w| (w >> (b % 32)) & 1 == 1)
     }
 
-    /// Advances every rate by one step and returns afferent `i`'s own spike probability.
+    /// Advances every rate and speed by one step (one draw per afferent).
     fn wander(&mut self, rng: &mut Rng) {
         let two_jolt = self.jolt.saturating_mul_int(2);
         for (r, s) in self.rates.iter_mut().zip(self.speeds.iter_mut()) {
@@ -370,14 +370,24 @@ pub struct Stdp<'a> {
     pub since_post: u16,
 }
 
-impl Stdp<'_> {
-    fn change(&mut self, w: &mut i16, amp: Fix, k: Fix, steps: u32, sign: i64) {
-        let x = k.saturating_mul_int(steps.min(4096) as i32);
-        let d = mul(amp, EXP_NEG.eval(x)).to_bits() as i64;
-        let d = self.rounding.shr(d, 16, &mut self.rng) * sign;
-        *w = (*w as i64 + d).clamp(0, self.w_max as i64) as i16;
-    }
+/// `w ± amp·e^{−k·steps}` (raw steps; the change rounded by `rounding`, the weight clamped to
+/// `[0, w_max]`).
+fn change(
+    w: &mut i16,
+    amp: Fix,
+    k: Fix,
+    steps: u32,
+    sign: i64,
+    (rounding, w_max): (Rounding, i32),
+    rng: &mut Rng,
+) {
+    let x = k.saturating_mul_int(steps.min(4096) as i32);
+    let d = mul(amp, EXP_NEG.eval(x)).to_bits() as i64;
+    let d = rounding.shr(d, 16, rng) * sign;
+    *w = (*w as i64 + d).clamp(0, w_max as i64) as i16;
+}
 
+impl Stdp<'_> {
     /// Depression at presynaptic spikes (first since the last postsynaptic spike).
     fn on_pre(&mut self, spikes: &[u16], weights: &mut [i16]) {
         if self.since_post == u16::MAX {
@@ -391,8 +401,9 @@ impl Stdp<'_> {
             let first = *f == 0;
             *f = 1;
             if first {
+                let bounds = (self.rounding, self.w_max);
                 let (a, k, n) = (self.a_minus, self.k_minus, self.since_post as u32);
-                self.change(w, a, k, n, -1);
+                change(w, a, k, n, -1, bounds, &mut self.rng);
             }
         }
     }
@@ -408,11 +419,15 @@ impl Stdp<'_> {
             .zip(weights.iter_mut())
         {
             if *f == 1 {
-                let (rounding, w_max) = (self.rounding, self.w_max);
-                let x = k.saturating_mul_int(since as i32);
-                let d = mul(a, EXP_NEG.eval(x)).to_bits() as i64;
-                let d = rounding.shr(d, 16, &mut self.rng);
-                *w = (*w as i64 + d).clamp(0, w_max as i64) as i16;
+                change(
+                    w,
+                    a,
+                    k,
+                    since as u32,
+                    1,
+                    (self.rounding, self.w_max),
+                    &mut self.rng,
+                );
             }
             *f = 0;
         }
