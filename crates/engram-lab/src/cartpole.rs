@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | environment | [`CartPole`]: Barto et al.'s equations in fixed point, τ = 0.02 s forward Euler, failure at \|θ\| > 12° or \|x\| > 2.4 m, reward −1 on failure and 0 otherwise; an episode (one balance attempt) also ends, as a success, at [`Config::max_steps`] |
 //! | architecture | 4 state variables → [`PopulationEncoder`] (K Gaussian receptive fields each, Poisson spikes) → two action populations of M stochastic spiking neurons (left, right); the population with more spikes in the control period pushes the cart ([`MoreSpikes`]). A critic reads the same input spikes |
-//! | learning rule | actor: a three-factor rule on the [`Plastic`] applier, eligibility `e_ij` fed every step by `x_i·(y_j − p_j)` (presynaptic PSP trace × the neuron's spike minus its firing probability), weight change `Δw_ij = η·δ·e_ij`; critic: linear TD(λ) on the input spike counts |
+//! | learning rule | actor: a three-factor rule on the [`Plastic`] applier, eligibility `e_ij` fed every step by `x_i·(y_j − p_j)` (presynaptic PSP trace × the neuron's spike minus its firing probability), weight change `Δw_ij = η·δ·e_ij`; critic: linear TD(λ) on the input rates (spike counts per control period / K) |
 //! | objective | expected discounted return (γ = 0.95): the critic's TD error δ is the third factor. Logged as `objective`: the running mean episode length (env steps, α = 1/8) |
 //!
 //! ## The world ([`CartPole`])
@@ -46,7 +46,7 @@
 //! actions taken after the TD error's transition only adds variance, not bias.
 //!
 //! **Critic (ACE, rate form).** `V_n = Σ_i v_i c_i(n)`, `c_i(n)` the spikes of input i in control
-//! period n. At the end of period n (the brain's [`Brain::modulate`]) the TD error of the previous
+//! period n divided by the period K (a rate in `[0, 1]`, truncated to Q16.16). At the end of period n (the brain's [`Brain::modulate`]) the TD error of the previous
 //! transition is `δ = r_{n−1} + γ V_n − V_{n−1}`; `v += β δ ē`, then `ē ← λ ē + c(n)` (ē: the
 //! accumulating TD(λ) trace). On failure the terminal error `r − V_n` follows at once (`ē` now
 //! including period n). The actor's third factor is the sum of both. The critic is written here, not
