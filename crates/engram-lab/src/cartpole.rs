@@ -212,7 +212,7 @@ impl Default for Config {
 
 impl Config {
     /// The bit-exactness check's configuration: the default (≈ 4 KB of state: 512 `i16` weights,
-    /// 512 eligibilities, a few hundred bytes more; see [`Buffers`]),
+    /// 512 eligibilities, a few hundred bytes more; see [`Storage`]),
     /// with stochastic rounding so the rule's rounding generator is covered too.
     pub fn check(seed: u64) -> Config {
         Config {
