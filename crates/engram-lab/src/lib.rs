@@ -32,18 +32,22 @@
 //! | `pes` | [`pes`] | MacNeil & Eliasmith (2011), Nengo's PES: a spiking LIF ensemble learns decoders of x and x² online from zero |
 //! | `song2000` | [`song2000`] | Song, Miller & Abbott (2000): additive STDP on a conductance LIF neuron with 1000 Poisson inputs makes the weights bimodal and the output rate nearly independent of the input rate |
 //! | `eprop` | [`eprop`] | Bellec et al. (2020): e-prop trains a recurrent LIF network to generate a sum of sinusoids (symmetric and random feedback) |
+//! | `pattern-in-noise` | [`pattern_in_noise`] | Masquelier, Guyonneau & Thorpe (2008): one LIF neuron with STDP finds a 50 ms spike pattern repeated at random times in Poisson noise, and fires ever earlier in it |
+//! | `cartpole` | [`cartpole`] | Barto, Sutton & Anderson (1983): the cart-pole, balanced by a spiking actor-critic (TD error as the third factor) learning online from failures |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod bcm;
 pub mod brette2007;
+pub mod cartpole;
 pub mod distal_reward;
 pub mod eprop;
 pub mod homeostasis;
 pub mod izhikevich2003;
 pub mod kernels;
 pub mod oja_pca;
+pub mod pattern_in_noise;
 pub mod pes;
 pub mod song2000;
 pub mod triplet;
@@ -111,6 +115,44 @@ impl History {
     /// The hash of the history so far.
     pub const fn finish(&self) -> u64 {
         self.0.finish()
+    }
+}
+
+/// One finished episode of a closed-loop experiment, as [`Observe::last_episode`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Episode {
+    /// Index of the episode (0-based).
+    pub index: u32,
+    /// Its length in environment steps (actions).
+    pub steps: u64,
+    /// The reward summed over the episode.
+    pub reward: f32,
+    /// Whether the episode ended in success (each experiment says what that means).
+    pub success: bool,
+}
+
+/// What an experiment reports to the host (metrics, rasters, weight snapshots) and, later, over
+/// telemetry. Names and their order are fixed for a configuration (they become CSV columns).
+pub trait Observe {
+    /// Visits each population's spikes of the last step: name, size, spike indices (increasing).
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16]));
+
+    /// Visits each scalar metric: conventionally `objective` and `reward` first, then
+    /// experiment-specific ones.
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32));
+
+    /// Visits each plastic projection: name, its weight bounds `(w_min, w_max)` and its weights, in
+    /// weight units.
+    #[allow(clippy::type_complexity)] // the host's visitor, spelled out once here
+    fn weights(
+        &self,
+        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
+    );
+
+    /// The last finished episode, if any (cheap: the host polls it every step and logs a row when
+    /// the index changes). Default: none (not an episodic experiment).
+    fn last_episode(&self) -> Option<Episode> {
+        None
     }
 }
 
