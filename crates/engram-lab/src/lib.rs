@@ -27,10 +27,13 @@
 //! | `pes` | [`pes`] | MacNeil & Eliasmith (2011), Nengo's PES: a spiking LIF ensemble learns decoders of x and x² online from zero |
 //! | `song2000` | [`song2000`] | Song, Miller & Abbott (2000): additive STDP on a conductance LIF neuron with 1000 Poisson inputs makes the weights bimodal and the output rate nearly independent of the input rate |
 //! | `eprop` | [`eprop`] | Bellec et al. (2020): e-prop trains a recurrent LIF network to generate a sum of sinusoids (symmetric and random feedback) |
+//! | `bandit` | [`bandit`] | a 4-armed Bernoulli bandit (closed loop): action groups of LIF neurons learn to choose the best arm with reward-modulated STDP and a reward-prediction-error critic |
+//! | `phototaxis` | [`phototaxis`] | a 2-D Braitenberg vehicle (closed loop): two light sensors, two wheels; a three-factor rule learns from reward alone to reach a light that jumps elsewhere whenever reached |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bandit;
 pub mod bcm;
 pub mod brette2007;
 pub mod distal_reward;
@@ -40,6 +43,7 @@ pub mod izhikevich2003;
 pub mod kernels;
 pub mod oja_pca;
 pub mod pes;
+pub mod phototaxis;
 pub mod song2000;
 pub mod triplet;
 
