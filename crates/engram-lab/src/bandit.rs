@@ -614,6 +614,47 @@ impl<'a> Network<'a> {
     pub fn trial_steps(&self) -> u32 {
         self.trial_steps
     }
+
+    /// The spikes of the last step per population, for the host's recorder: `cue` and `actions`
+    /// (group-major), each with its size.
+    pub fn visit_spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
+        let b = self.agent.brain();
+        visit("cue", b.n_in, self.agent.input_spikes());
+        visit("actions", b.pop.len(), b.pop.spikes.as_slice());
+    }
+
+    /// The metrics, in this fixed order: `objective` (the critic's running mean reward), `reward`
+    /// (last trial), `choice` (last trial's arm, −1 for none), `best_arm`, `p_best` (fraction of
+    /// the last 64 trials that chose it), `trials`. Floats: reports only.
+    pub fn visit_metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+        let t = self.last;
+        visit("objective", self.objective());
+        visit("reward", t.map_or(0.0, |t| t.reward.to_num()));
+        visit(
+            "choice",
+            t.and_then(|t| t.choice).map_or(-1.0, |c| c as f32),
+        );
+        visit("best_arm", self.bandit().best() as f32);
+        visit("p_best", self.p_best());
+        visit("trials", self.trials as f32);
+    }
+
+    /// The plastic weights (mV) with their bounds: `cue->action`, row-major by cue cell.
+    pub fn visit_weights(
+        &self,
+        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
+    ) {
+        let p = &self.agent.brain().input;
+        let scale = p.proj.scale();
+        let (lo, hi) = p.rule().bounds();
+        let mut it = p.proj.weights().iter().map(|&w| scale.to_f32(w as i32));
+        visit("cue->action", (scale.to_f32(lo), scale.to_f32(hi)), &mut it);
+    }
+
+    /// The last finished trial (one trial is one episode; a new `index` means a new row).
+    pub fn last_episode(&self) -> Option<Trial> {
+        self.last
+    }
 }
 
 impl Simulation for Network<'_> {
