@@ -52,7 +52,10 @@ fn learns_to_choose_the_best_arm() {
         assert!(late >= 0.85, "seed {seed}: {late}");
         assert!(late_frozen <= 0.5, "seed {seed}: frozen {late_frozen}");
         assert!(late - late_frozen >= 0.5, "seed {seed}");
-        assert!(reward > frozen_reward + 0.1, "seed {seed}: {reward} vs {frozen_reward}");
+        assert!(
+            reward > frozen_reward + 0.1,
+            "seed {seed}: {reward} vs {frozen_reward}"
+        );
     }
 }
 
@@ -93,14 +96,26 @@ fn bad_configurations_are_refused() {
         Config { arms: 17, ..ok },
         Config { p_low: 0.9, ..ok },
         Config { p_high: 1.5, ..ok },
-        Config { window_ms: 60, ..ok },
+        Config {
+            window_ms: 60,
+            ..ok
+        },
         Config { lr: -1.0, ..ok },
         Config { w_init: 5.9, ..ok },
-        Config { baseline_rate: 0.0, ..ok },
-        Config { tau_eligibility_ms: 0.0, ..ok },
+        Config {
+            baseline_rate: 0.0,
+            ..ok
+        },
+        Config {
+            tau_eligibility_ms: 0.0,
+            ..ok
+        },
     ];
     for cfg in bad {
-        let mut b = Buffers::new(&Config { arms: cfg.arms.clamp(2, 16), ..cfg });
+        let mut b = Buffers::new(&Config {
+            arms: cfg.arms.clamp(2, 16),
+            ..cfg
+        });
         assert!(Network::new(&cfg, b.storage()).is_err(), "{cfg:?}");
     }
     // Storage sized for another configuration is refused, not indexed out of bounds.

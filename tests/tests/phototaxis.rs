@@ -112,7 +112,11 @@ fn same_seed_same_state_hash() {
     let part = |p: &[(&str, u64)], n: &str| p.iter().find(|(m, _)| *m == n).unwrap().1;
     for name in ["arena", "input.synapses", "input.rule", "critic", "rates"] {
         assert_ne!(part(&pa, name), part(&pz, name), "{name} did not move");
-        assert_ne!(part(&pa, name), part(&pc, name), "{name} same for two seeds");
+        assert_ne!(
+            part(&pa, name),
+            part(&pc, name),
+            "{name} same for two seeds"
+        );
     }
 }
 
@@ -133,8 +137,18 @@ fn metrics_have_fixed_names_and_follow_the_world() {
     assert_eq!(
         names,
         [
-            "objective", "reward", "x", "y", "heading", "light_x", "light_y", "distance",
-            "sensor_left", "sensor_right", "steering", "episodes"
+            "objective",
+            "reward",
+            "x",
+            "y",
+            "heading",
+            "light_x",
+            "light_y",
+            "distance",
+            "sensor_left",
+            "sensor_right",
+            "steering",
+            "episodes"
         ]
     );
     let get = |n: &str| values[names.iter().position(|m| *m == n).unwrap()];
@@ -142,14 +156,20 @@ fn metrics_have_fixed_names_and_follow_the_world() {
     assert_eq!(get("x"), a.x.to_num::<f32>());
     let (hx, hy) = (a.hx.to_num::<f32>(), a.hy.to_num::<f32>());
     let h = get("heading");
-    assert!((h.cos() - hx).abs() < 0.01 && (h.sin() - hy).abs() < 0.01, "{h} vs ({hx}, {hy})");
+    assert!(
+        (h.cos() - hx).abs() < 0.01 && (h.sin() - hy).abs() < 0.01,
+        "{h} vs ({hx}, {hy})"
+    );
     assert!((0.0..=cfg.arena).contains(&get("x")) && (0.0..=cfg.arena).contains(&get("y")));
     let mut sizes = Vec::new();
     net.visit_spikes(&mut |n, size, s| {
         assert!(s.iter().all(|&i| (i as usize) < size));
         sizes.push((n, size));
     });
-    assert_eq!(sizes, [("sensors", 2 * cfg.cells), ("motor", 2 * cfg.motor)]);
+    assert_eq!(
+        sizes,
+        [("sensors", 2 * cfg.cells), ("motor", 2 * cfg.motor)]
+    );
     let mut count = 0;
     net.visit_weights(&mut |n, (lo, hi), it| {
         assert_eq!(n, "sensor->motor");
@@ -169,15 +189,24 @@ fn bad_configurations_are_refused() {
         Config { cells: 0, ..ok },
         Config { arena: 0.0, ..ok },
         Config { radius: 0.6, ..ok },
-        Config { sensor_angle_deg: 120.0, ..ok },
+        Config {
+            sensor_angle_deg: 120.0,
+            ..ok
+        },
         Config { timeout: 0, ..ok },
         Config { w_init: 7.9, ..ok },
         Config { lr: f32::NAN, ..ok },
         Config { axle: -1.0, ..ok },
-        Config { tau_eligibility_ms: 0.5, ..ok },
+        Config {
+            tau_eligibility_ms: 0.5,
+            ..ok
+        },
     ];
     for cfg in bad {
-        let mut b = Buffers::new(&Config { cells: cfg.cells.max(1), ..cfg });
+        let mut b = Buffers::new(&Config {
+            cells: cfg.cells.max(1),
+            ..cfg
+        });
         assert!(Network::new(&cfg, b.storage()).is_err(), "{cfg:?}");
     }
     let mut b = Buffers::new(&Config { motor: 8, ..ok });

@@ -33,10 +33,18 @@
 //! and the arms, in the agent's order; another (seed-derived) the rule's stochastic rounding; the
 //! arm order and the initial weights come from a third, used only at construction.
 //!
-//! **Measured** (`tests/tests/bandit.rs`, default configuration): see [`Config`].
+//! **Measured** (`tests/tests/bandit.rs`, default configuration, 1000 trials): the best arm is
+//! chosen in 96 / 92 / 99 / 99 % of the last 200 trials on seeds 1–4 (92–100 % on seeds 1–12),
+//! against 7 / 29 / 18 / 15 % with the weights frozen (`lr = 0`; 7–65 % on seeds 1–12: the initial
+//! jitter and the decoder's tie-break favour some arm) and 25 % by chance; mean reward over all
+//! 1000 trials 0.77–0.79 (frozen 0.38–0.56; the best arm pays 0.8). The critic's initial baseline
+//! matters: starting it at 0 instead of 0.5 makes every early reward "better than expected", and
+//! the first arm that happens to pay locks in (measured: 3 of 6 seeds settled on a wrong arm).
+//! Storage for the default (= [`Config::check`]) configuration: about 9.6 KiB (4 KiB of it
+//! eligibilities, 2 KiB the lateral inhibition).
 
 use crate::Simulation;
-use crate::phototaxis::RateGroups;
+use crate::phototaxis::{RateGroups, WeightVisitor};
 use engram::agent::{Agent, Brain, Buffers as AgentBuffers, Critic, Modulation};
 use engram::env::{Environment, Feedback, Silence, WinnerTakeAll, one_hot_index};
 use engram::hash::{Fnv64, StateHash, hash_rule_state};
@@ -129,7 +137,7 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The configuration of the host ↔ chip check: the default (about 13 KiB of state).
+    /// The configuration of the host ↔ chip check: the default (about 9.6 KiB of storage).
     pub fn check(seed: u64) -> Config {
         Config {
             seed,
@@ -421,8 +429,7 @@ impl<'a> Network<'a> {
         nonneg("weight jitter (mV, >= 0)", cfg.w_jitter)?;
         nonneg("A+ (mV, >= 0)", cfg.a_plus)?;
         nonneg("A- (mV, >= 0)", cfg.a_minus)?;
-        if !(cfg.baseline_rate.is_finite() && cfg.baseline_rate > 0.0 && cfg.baseline_rate < 1.0)
-        {
+        if !(cfg.baseline_rate.is_finite() && cfg.baseline_rate > 0.0 && cfg.baseline_rate < 1.0) {
             return Err(ConfigError::OutOfRange {
                 what: "critic baseline rate (in (0, 1))",
                 value: cfg.baseline_rate,
@@ -444,7 +451,7 @@ impl<'a> Network<'a> {
         check_len("encoder probabilities", 1, st.prob.len())?;
 
         // Construction-time generator: arm order, initial weights.
-        let mut init = Rng::stream(cfg.seed, 0xBA4D_17);
+        let mut init = Rng::stream(cfg.seed, 0x00BA_4D17);
         let mut order = [0usize; MAX_ARMS];
         for (i, o) in order.iter_mut().enumerate() {
             *o = i;
@@ -541,9 +548,7 @@ impl<'a> Network<'a> {
         let report = self.agent.step(&mut self.rng);
         if let Some(fb) = report.feedback {
             let env = self.agent.env();
-            let best = env
-                .last_choice
-                .is_some_and(|c| c as usize == env.best());
+            let best = env.last_choice.is_some_and(|c| c as usize == env.best());
             self.last = Some(Trial {
                 index: self.trials,
                 choice: env.last_choice,
@@ -640,10 +645,7 @@ impl<'a> Network<'a> {
     }
 
     /// The plastic weights (mV) with their bounds: `cue->action`, row-major by cue cell.
-    pub fn visit_weights(
-        &self,
-        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
-    ) {
+    pub fn visit_weights(&self, visit: &mut WeightVisitor<'_>) {
         let p = &self.agent.brain().input;
         let scale = p.proj.scale();
         let (lo, hi) = p.rule().bounds();

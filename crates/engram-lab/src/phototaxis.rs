@@ -3,53 +3,74 @@
 //!
 //! | part | here |
 //! | --- | --- |
-//! | architecture | two sensor populations of `cells` Poisson cells each ([`RateGroups`]: rate `sensor_hz · I` for the sensed intensity `I ∈ [0, 1]`) → two motor populations of `motor` current-based LIF neurons each (left wheel, right wheel), all-to-all through one plastic [`Dense`] projection (weights in `[0, weights.w_max]` mV, initially uniform in `w_init ± w_jitter`: no side preference, so the vehicle does not yet steer); the motor neurons have a tonic bias (`motor_bias_mv`) so the vehicle moves in the dark; each wheel's speed is its population's rate over the control period, `v = v_max · min(rate / motor_full_hz, 1)` ([`RateDecoder`]) |
-//! | learning rule | reward-modulated STDP ([`RuleParams::reward_modulated`] over all-to-all [`RuleParams::pair_stdp`], `a_plus`, `a_minus`, τ± = `tau_stdp_ms`, eligibility τ_e = `tau_eligibility_ms`); the step after each control step `Δw = lr · 1 ms · δ · e` |
+//! | architecture | two sensor populations of `cells` Poisson cells each ([`RateGroups`]: rate `sensor_hz · I` for the sensed intensity `I ∈ [0, 1]`) → two motor pools of `motor` current-based LIF neurons each (left wheel, right wheel), all-to-all through one plastic [`Dense`] projection (weights in `[0, weights.w_max]` mV, initially uniform in `w_init ± w_jitter`: no side preference, so the vehicle does not steer); the motor neurons have a tonic bias (`motor_bias_mv`, below threshold) and an exploration input shared within each pool (Gaussian, σ = `motor_noise_mv` per step, independent between the pools); each wheel's speed is its pool's rate over the control period, `v = v_max · min(rate / motor_full_hz, 1)` ([`RateDecoder`]) |
+//! | learning rule | reward-modulated Hebbian plasticity with a node-perturbation eligibility (three factors): a presynaptic trace `x_i` (τ = `tau_pre_ms`), each motor neuron's running rate `ȳ_j` (τ = `tau_rate_ms`); `e_ij += a·x_i` at a spike of `j`, `e_ij −= a·x_i·ȳ_j·1 ms` every step (so `e` follows `x_i·(s_j − ȳ_j)`: how much *more than usual* `j` fired while `i` was active), `e` decays with τ_e = `tau_eligibility_ms`; the step after each control step `Δw = lr · 1 ms · δ · e`. Plus homeostatic synaptic scaling `Δw = scaling · 1 ms · (target − ȳ_j) · w` toward `target_hz`, which keeps both pools equally active (without it a constant turn, an orbit, is an absorbing state of the learning). All terms are [`RuleParams`] terms of one rule ([`Config::rule`]) |
 //! | objective | the reward per control step, `r = reward_gain · (ΔI_L + ΔI_R)` (the increase of the sensed light), plus `target_bonus` when the light is reached; the [`RewardPrediction`] critic sends `δ = r − b` (b: running mean, rate `baseline_rate` per control step); `objective` is b |
-//! | environment | [`Arena`]: a square arena of side `arena` m with walls, a differential-drive vehicle (axle `axle` m, wheel speeds in `[0, v_max]` m/s), a light at `(light_x, light_y)`; an episode ends when the vehicle's centre is within `radius` m of the light (success: the light jumps to a new uniform place at least `min_jump` m away, the vehicle stays) or after `timeout` control steps (the light jumps too) |
+//! | environment | [`Arena`]: a square arena of side `arena` m with walls, a differential-drive vehicle (axle `axle` m, wheel speeds in `[0, v_max]` m/s), a light; an episode ends when the vehicle's centre is within `radius` m of the light (success) or after `timeout` control steps; either way the light then jumps to a new uniform place at least `min_jump` m away, and the vehicle stays where it is |
 //!
-//! **Kinematics** (one control step of `T = period_ms` ms, exact integer arithmetic in Q16.16 m):
-//! `ω = (v_r − v_l)/axle`, the heading (a unit vector `h`) turns by `Δθ = ω·T` (rotation with
-//! `cos ≈ 1 − Δθ²/2`, `sin ≈ Δθ − Δθ³/6`, error < Δθ⁴/24, then renormalised with an integer square
-//! root), then the centre moves by `T · (v_l + v_r)/2 · h` (forward Euler with the new heading) and is
-//! clamped to the arena (walls stop the normal component, the vehicle slides along them).
+//! **Kinematics** (one control step of `T = period_ms` ms, integer arithmetic in Q16.16 metres):
+//! `ω = (v_r − v_l)/axle`; the heading (a unit vector `h`) turns by `Δθ = ω·T` (rotation with
+//! `cos ≈ 1 − Δθ²/2`, `sin ≈ Δθ − Δθ³/6`, error < Δθ⁴/24 ≈ 3·10⁻⁶ at the largest Δθ = 0.4, then
+//! renormalised with an integer square root); then the centre moves by `T · (v_l + v_r)/2 · h`
+//! (forward Euler with the new heading) and is clamped to the arena: a wall stops the normal
+//! component and the vehicle slides along it.
 //!
-//! **Sensors.** Two sensors at the vehicle's centre, looking at `±sensor_angle_deg` from the heading
-//! (left +, right −). With `u` the vector to the light, `d = |u|` and `a` a sensor's axis, the sensed
-//! intensity is `I = g(d) · (1 + cos φ)/2` with `cos φ = u·a/d` (directional sensitivity) and
-//! `g(d) = 1/(1 + (d/falloff)²)` (distance falloff). Observation: `[I_L, I_R]`. Turning toward the
-//! light raises `I_L + I_R` at first order in `Δθ`, so the reward credits steering within one
-//! control step; driving toward it raises `g`.
+//! **Sensors.** Two sensors at the vehicle's centre, their axes at `±sensor_angle_deg` from the
+//! heading (left +, counter-clockwise). With `u` the vector to the light, `d = |u|` and `a` a
+//! sensor's axis, the sensed intensity is `I = g(d) · (1 + cos φ)/2` with `cos φ = u·a/d`
+//! (directional sensitivity) and `g(d) = 1/(1 + (d/falloff)²)` (distance falloff).
+//! Observation: `[I_L, I_R]`. Turning toward the light raises `I_L + I_R` at first order in Δθ,
+//! so the reward credits steering within one control step; driving toward it raises `g`.
 //!
-//! **What is learned.** A Braitenberg vehicle 2b ("aggression": left sensor → right wheel, right
-//! sensor → left wheel) approaches a light; the uncrossed one turns away. Starting without a side
-//! preference, the rule reads the covariance of δ with the Hebbian eligibility `e` of each
-//! sensor→motor synapse: when the light is on the left, a right wheel that happened to be faster
-//! (more motor spikes) turned the vehicle toward it, so the left-sensor → right-motor synapses are
-//! eligible when δ > 0; the uncrossed ones when δ < 0.
+//! **What is learned.** Braitenberg's vehicle 2b ("aggression": left sensor → right wheel, right
+//! sensor → left wheel) approaches a light; the uncrossed one (2a) turns away. The exploration
+//! input makes one wheel's pool fire more than usual now and then; when the light is on the left
+//! and the right pool happened to fire more, the vehicle turned toward the light, δ > 0, and the
+//! left-sensor → right-motor synapses were the eligible ones (`x_L` high, `s_R − ȳ_R > 0`). So
+//! `E[Δw] ∝ Cov(δ, x_i·(s_j − ȳ_j))` grows the crossed weights and shrinks the uncrossed ones: a
+//! REINFORCE / node-perturbation estimate of the reward gradient with a spiking eligibility.
+//! Geometric limit: with forward-only wheels the tightest turn has radius ≥ axle/2, so the target
+//! radius must exceed that (a crossed vehicle otherwise orbits the light; default 0.1 m vs 0.05 m
+//! axle).
 //!
 //! **Control loop** ([`Agent`], dt = 1 ms, control period `period_ms`): the arena's observation is
 //! loaded at the start of a period, the sensor cells spike every step, the motor spikes of the whole
-//! period set the wheel speeds at its end; then the arena moves, pays, and the critic's δ reaches the
-//! brain as the modulator of the next step only (the rule ticks every step). Neurons are reset to
-//! rest at each episode start; weights and eligibilities are kept.
+//! period set the wheel speeds at its end; then the arena moves and pays, and the critic's δ reaches
+//! the brain as the modulator of the next step only (the rule ticks every step, the modulator is 0
+//! otherwise). Neurons are reset to rest at each episode start; weights, eligibilities and rates are
+//! kept. [`Network::set_learning`] freezes all plasticity (for before/after measurements).
 //!
 //! **Numbers.** Positions, speeds, intensities and rewards are [`Fix`] (Q16.16: 15 µm resolution);
-//! products widen to `i64` and round to nearest; divisions truncate toward zero; the square roots
-//! are integer (`u64::isqrt`, floor). Positions saturate at the walls; every other quantity is bounded
-//! by construction. The light's new place uses [`Rng::below`] on a 2^16 grid over the arena.
-//! One [`Rng`] (seeded with `seed`) drives the sensor cells and the light jumps, in the agent's order;
-//! the rule's stochastic rounding has its own; the initial weights come from a third, used only at
-//! construction.
+//! products round to nearest ([`engram::num::mul`]); divisions widen to `i64` and truncate toward
+//! zero; square roots are `u64::isqrt` (floor) of exact `i64` sums of squares. Positions saturate
+//! at the walls; every other quantity is bounded by construction. The light's new place uses
+//! [`Rng::below`] on a 2^16 grid over the arena (at most 8 tries for `min_jump`, then the last
+//! draw stays). Floats appear only in the constructors (`sin`/`cos` of the sensor angle by a
+//! Taylor series, since `core` has none) and in the report methods. One [`Rng`] (seeded with `seed`)
+//! drives the sensor cells, the exploration input and the light, in the agent's order; the rule's
+//! stochastic rounding has its own; the initial weights come from a third, used only at
+//! construction. Motor rates are spikes per ms in [`Fix`], updated by `ȳ += α·(s − ȳ)`, α = dt/τ.
 //!
-//! **Measured** (`tests/tests/phototaxis.rs`): see [`Config`].
+//! **Measured** (`tests/tests/phototaxis.rs`, default configuration; time to target in control
+//! steps of 20 ms, a timeout counts as 500; 10 episodes with plasticity off before, then 30 of
+//! learning, then 10 with plasticity off): seeds 1–8 take 500 before (every episode a timeout: the
+//! side-neutral vehicle drives into a wall and stays there) and 60–126 after (mean 79; 79 of 80
+//! episodes reach the light); the learned steering weight (mean crossed − mean uncrossed) is
+//! +0.75…+1.30 mV. Learning is fast: on seeds 1–3 the first learning episode takes 148–321 steps,
+//! the third 49–64. Without reward (`reward_gain = 0`) nothing improves (500 → 500). Storage
+//! for the default (= [`Config::check`]) configuration: about 7.6 KiB (4 KiB of it eligibilities).
+//!
+//! [`RateGroups`] (the sensor cells) lives here and is also used by [`crate::bandit`].
 
 use crate::Simulation;
+use engram::ConfigError;
 use engram::agent::{Agent, Brain, Buffers as AgentBuffers, Modulation};
 use engram::env::{Encoder, Environment, Feedback, RateDecoder, RateDecoderParams};
 use engram::error::check_len;
 use engram::hash::{Fnv64, StateHash, hash_rule_state};
-use engram::neuron::{Lif, LifParams, LifState, MAX_NEURONS, Population, Spikes, Synapses as Input};
+use engram::neuron::{
+    Lif, LifParams, LifState, MAX_NEURONS, Population, Spikes, Synapses as Input,
+};
 use engram::num::{Fix, Frac, Rng, fix_from_f32};
 use engram::objective::{Averaging, RewardPrediction, RewardPredictionParams};
 use engram::projection::Dense;
@@ -57,7 +78,6 @@ use engram::rule::{
     Factor, Plastic, Post, Pre, Rule, RuleParams, RuleStorage, Signals, TermParams, WeightFormat,
 };
 use engram::trace::{TraceMode, TraceParams};
-use engram::ConfigError;
 
 /// Rate coding by groups: observation channel `c` (a value in `[0, 1]`, clamped) drives the `G`
 /// input neurons `c·G .. (c+1)·G`, each of which spikes independently in a step with probability
@@ -154,6 +174,11 @@ impl Encoder for RateGroups<'_> {
 
 /// Time step (ms).
 pub const DT_MS: f32 = 1.0;
+
+/// What `visit_weights` calls once per plastic projection: its name, its bounds `(w_min, w_max)`
+/// and its weights in weight units.
+pub type WeightVisitor<'v> =
+    dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>) + 'v;
 
 /// The experiment's configuration (the host reads it from TOML; see the module docs for each part).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -261,7 +286,7 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The configuration of the host ↔ chip check: the default.
+    /// The configuration of the host ↔ chip check: the default (about 7.6 KiB of storage).
     pub fn check(seed: u64) -> Config {
         Config {
             seed,
@@ -315,8 +340,12 @@ impl Config {
 /// only: `core` has no `f32::sin` without `std`).
 fn sin_cos(x: f32) -> (f32, f32) {
     let x2 = x * x;
-    let s = x * (1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0 * (1.0 - x2 / 110.0)))));
-    let c = 1.0 - x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0))));
+    let s = x
+        * (1.0
+            - x2 / 6.0
+                * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0 * (1.0 - x2 / 110.0)))));
+    let c = 1.0
+        - x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0))));
     (s, c)
 }
 
@@ -328,7 +357,11 @@ fn atan2_approx(y: f32, x: f32) -> f32 {
         return 0.0;
     }
     let (ax, ay) = (x.abs(), y.abs());
-    let (t, swap) = if ay > ax { (ax / ay, true) } else { (ay / ax, false) };
+    let (t, swap) = if ay > ax {
+        (ax / ay, true)
+    } else {
+        (ay / ax, false)
+    };
     // atan(t) for t in [0, 1]: t·(π/4 + 0.273·(1 − t)) (max error ≈ 0.004 rad).
     let mut r = t * (core::f32::consts::FRAC_PI_4 + 0.273 * (1.0 - t));
     if swap {
@@ -446,11 +479,17 @@ impl Arena {
             sensed: Fix::ZERO,
             size,
             t: pos("control period (s)", t_s)?,
-            turn: pos("control period / axle (s/m)", t_s / pos("axle (m)", cfg.axle)?.to_num::<f32>())?,
+            turn: pos(
+                "control period / axle (s/m)",
+                t_s / pos("axle (m)", cfg.axle)?.to_num::<f32>(),
+            )?,
             v_max: pos("top wheel speed (m/s)", cfg.v_max)?,
             cos_a: fix_from_f32("cos sensor angle", c)?,
             sin_a: fix_from_f32("sin sensor angle", s)?,
-            inv_falloff: pos("1 / light falloff (1/m)", 1.0 / pos("light falloff (m)", cfg.falloff)?.to_num::<f32>())?,
+            inv_falloff: pos(
+                "1 / light falloff (1/m)",
+                1.0 / pos("light falloff (m)", cfg.falloff)?.to_num::<f32>(),
+            )?,
             radius: pos("target radius (m)", cfg.radius)?,
             min_jump: fix_from_f32("light jump distance (m)", cfg.min_jump.max(0.0))?,
             timeout: cfg.timeout,
@@ -546,7 +585,10 @@ impl Environment for Arena {
         let a2 = mul(a, a);
         let c = Fix::ONE - a2 / 2;
         let s = a - mul(a2, a) / 6;
-        let (hx, hy) = (mul(self.hx, c) - mul(self.hy, s), mul(self.hx, s) + mul(self.hy, c));
+        let (hx, hy) = (
+            mul(self.hx, c) - mul(self.hy, s),
+            mul(self.hx, s) + mul(self.hy, c),
+        );
         let n = hypot(hx, hy);
         if n > Fix::ZERO {
             self.hx = div(hx, n);
@@ -554,8 +596,14 @@ impl Environment for Arena {
         }
         // Move with the new heading, then the walls.
         let step = mul(self.t, (vl + vr) / 2);
-        self.x = self.x.saturating_add(mul(step, self.hx)).clamp(Fix::ZERO, self.size);
-        self.y = self.y.saturating_add(mul(step, self.hy)).clamp(Fix::ZERO, self.size);
+        self.x = self
+            .x
+            .saturating_add(mul(step, self.hx))
+            .clamp(Fix::ZERO, self.size);
+        self.y = self
+            .y
+            .saturating_add(mul(step, self.hy))
+            .clamp(Fix::ZERO, self.size);
         let now = self.sensed_sum();
         let mut reward = mul(self.gain, now.saturating_sub(self.sensed));
         self.sensed = now;
@@ -573,7 +621,15 @@ impl Environment for Arena {
 
 impl StateHash for Arena {
     fn hash_into(&self, h: &mut Fnv64) {
-        for v in [self.x, self.y, self.hx, self.hy, self.light_x, self.light_y, self.sensed] {
+        for v in [
+            self.x,
+            self.y,
+            self.hx,
+            self.hy,
+            self.light_x,
+            self.light_y,
+            self.sensed,
+        ] {
             v.hash_into(h);
         }
         self.steps.hash_into(h);
@@ -755,8 +811,7 @@ impl<'a> Network<'a> {
         nonneg("learning rate (>= 0)", cfg.lr)?;
         nonneg("weight jitter (mV, >= 0)", cfg.w_jitter)?;
         nonneg("eligibility amplitude a (mV, >= 0)", cfg.a)?;
-        if !(cfg.baseline_rate.is_finite() && cfg.baseline_rate > 0.0 && cfg.baseline_rate < 1.0)
-        {
+        if !(cfg.baseline_rate.is_finite() && cfg.baseline_rate > 0.0 && cfg.baseline_rate < 1.0) {
             return Err(ConfigError::OutOfRange {
                 what: "critic baseline rate (in (0, 1))",
                 value: cfg.baseline_rate,
@@ -813,7 +868,10 @@ impl<'a> Network<'a> {
             input,
             rates: st.rates,
             deficit: st.deficit,
-            target: fix_from_f32("motor target rate (spikes/ms)", cfg.target_hz * DT_MS / 1000.0)?,
+            target: fix_from_f32(
+                "motor target rate (spikes/ms)",
+                cfg.target_hz * DT_MS / 1000.0,
+            )?,
             rate_gain: Frac::gain("motor rate tau", cfg.tau_rate_ms, DT_MS)?,
             noise: fix_from_f32("motor noise (mV)", cfg.motor_noise_mv)?,
             n_in: n,
@@ -947,12 +1005,16 @@ impl<'a> Network<'a> {
     }
 
     /// The plastic weights (mV) with their bounds: `sensor->motor`, row-major by sensor cell.
-    pub fn visit_weights(&self, visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>)) {
+    pub fn visit_weights(&self, visit: &mut WeightVisitor<'_>) {
         let p = &self.agent.brain().input;
         let scale = p.proj.scale();
         let (lo, hi) = p.rule().bounds();
         let mut it = p.proj.weights().iter().map(|&w| scale.to_f32(w as i32));
-        visit("sensor->motor", (scale.to_f32(lo), scale.to_f32(hi)), &mut it);
+        visit(
+            "sensor->motor",
+            (scale.to_f32(lo), scale.to_f32(hi)),
+            &mut it,
+        );
     }
 
     /// The last finished episode (cheap; a new `index` means a new row).
