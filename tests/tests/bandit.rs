@@ -122,3 +122,63 @@ fn bad_configurations_are_refused() {
     let mut b = Buffers::new(&Config { group: 4, ..ok });
     assert!(Network::new(&ok, b.storage()).is_err());
 }
+
+#[test]
+fn metrics_have_fixed_names_and_follow_the_trials() {
+    let cfg = Config::default();
+    let mut b = Buffers::new(&cfg);
+    let mut net = Network::new(&cfg, b.storage()).unwrap();
+    assert!(net.last_episode().is_none());
+    for _ in 0..100 * cfg.trial_ms {
+        net.step();
+    }
+    assert_eq!(net.trials(), 100);
+    let t = net.last_episode().unwrap();
+    assert_eq!(t.index, 99);
+    let mut m = Vec::new();
+    net.visit_metrics(&mut |n, v| m.push((n, v)));
+    let names: Vec<_> = m.iter().map(|x| x.0).collect();
+    assert_eq!(
+        names,
+        [
+            "objective",
+            "reward",
+            "choice",
+            "best_arm",
+            "p_best",
+            "trials"
+        ]
+    );
+    let get = |n: &str| m.iter().find(|x| x.0 == n).unwrap().1;
+    assert_eq!(get("choice"), t.choice.map_or(-1.0, |c| c as f32));
+    assert_eq!(get("reward"), t.reward.to_num::<f32>());
+    assert_eq!(get("best_arm"), net.bandit().best() as f32);
+    assert_eq!(get("trials"), 100.0);
+    // p_best is a fraction of the last 64 trials
+    let p_best = get("p_best");
+    assert!((0.0..=1.0).contains(&p_best));
+    assert_eq!(p_best * 64.0, (p_best * 64.0).round());
+    // the best arm is the one with the highest probability, 0.8 by default
+    let p = net.bandit().probabilities()[net.bandit().best()].to_f32();
+    assert!((p - 0.8).abs() < 1e-6);
+    let mut sizes = Vec::new();
+    net.visit_spikes(&mut |n, size, s| {
+        assert!(s.iter().all(|&i| (i as usize) < size));
+        sizes.push((n, size));
+    });
+    assert_eq!(sizes, [("cue", cfg.inputs), ("actions", cfg.actions())]);
+    let mut count = 0;
+    net.visit_weights(&mut |n, (lo, hi), it| {
+        assert_eq!(n, "cue->action");
+        // the bounds as stored (the scale's 15-bit mantissa: within 2^-14 relative)
+        assert!(
+            lo == 0.0 && (hi - cfg.weights.w_max).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+        for w in it {
+            assert!((lo..=hi).contains(&w));
+            count += 1;
+        }
+    });
+    assert_eq!(count, cfg.inputs * cfg.actions());
+}

@@ -811,6 +811,9 @@ impl<'a> Network<'a> {
         nonneg("learning rate (>= 0)", cfg.lr)?;
         nonneg("weight jitter (mV, >= 0)", cfg.w_jitter)?;
         nonneg("eligibility amplitude a (mV, >= 0)", cfg.a)?;
+        nonneg("motor exploration noise (mV, >= 0)", cfg.motor_noise_mv)?;
+        nonneg("synaptic scaling rate (>= 0)", cfg.scaling)?;
+        nonneg("reward gain (>= 0)", cfg.reward_gain)?;
         if !(cfg.baseline_rate.is_finite() && cfg.baseline_rate > 0.0 && cfg.baseline_rate < 1.0) {
             return Err(ConfigError::OutOfRange {
                 what: "critic baseline rate (in (0, 1))",
