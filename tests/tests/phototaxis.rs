@@ -211,6 +211,7 @@ fn bad_configurations_are_refused() {
             motor_noise_mv: -1.0,
             ..ok
         },
+        Config { v_max: 2.0, ..ok },
         Config {
             target_hz: 2000.0,
             ..ok

@@ -465,6 +465,14 @@ impl Arena {
             });
         }
         let t_s = cfg.period_ms as f32 * DT_MS / 1000.0;
+        // The small-angle rotation is accurate (and no product can overflow) for |Δθ| ≤ 0.5 rad.
+        let max_turn = cfg.v_max * t_s / cfg.axle;
+        if !(max_turn.is_finite() && max_turn > 0.0 && max_turn <= 0.5) {
+            return Err(ConfigError::OutOfRange {
+                what: "largest turn per control step v_max·T/axle (rad, in (0, 0.5])",
+                value: max_turn,
+            });
+        }
         let (s, c) = sin_cos(cfg.sensor_angle_deg.to_radians());
         let half = size / 2;
         Ok(Arena {
