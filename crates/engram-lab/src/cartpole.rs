@@ -1134,7 +1134,7 @@ impl Observe for Network<'_> {
     /// `actor` (4·K × 2·M, weight units, bounds ±w_max).
     fn weights(
         &self,
-        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
+        visit: &mut crate::WeightVisitor<'_>,
     ) {
         let lsb = self.lsb;
         let mut it = self
@@ -1152,7 +1152,7 @@ impl Observe for Network<'_> {
     fn last_episode(&self) -> Option<Episode> {
         self.last.map(|(index, steps, reward, success)| Episode {
             index,
-            steps,
+            steps: u32::try_from(steps).unwrap_or(u32::MAX),
             reward: fix_to_f32(reward),
             success,
         })

@@ -15,9 +15,8 @@
 //! read-only and off the step path. Its `Config` has `serde` derives (feature `serde`) and a
 //! `Default` that is the experiment's standard run, so the host configures it from TOML and
 //! `--set key=value`.
-//! Done for `izhikevich2003`, `brette2007`, `distal_reward`, `homeostasis`, `pes`, `eprop` (the
-//! spiking learning ones in a `Config::check` configuration sized for the check), `oja_pca` and
-//! `bcm`; not yet for `triplet` (a protocol of pairings rather than a running network).
+//! Done for every experiment but `triplet` (a protocol of pairings rather than a running network);
+//! the spiking learning ones run a `Config::check` configuration sized for the check.
 //!
 //! | experiment | module | what it reproduces |
 //! | --- | --- | --- |
@@ -34,10 +33,13 @@
 //! | `eprop` | [`eprop`] | Bellec et al. (2020): e-prop trains a recurrent LIF network to generate a sum of sinusoids (symmetric and random feedback) |
 //! | `pattern-in-noise` | [`pattern_in_noise`] | Masquelier, Guyonneau & Thorpe (2008): one LIF neuron with STDP finds a 50 ms spike pattern repeated at random times in Poisson noise, and fires ever earlier in it |
 //! | `cartpole` | [`cartpole`] | Barto, Sutton & Anderson (1983): the cart-pole, balanced by a spiking actor-critic (TD error as the third factor) learning online from failures |
+//! | `bandit` | [`bandit`] | a 4-armed Bernoulli bandit (closed loop): action groups of LIF neurons learn to choose the best arm with reward-modulated STDP and a reward-prediction-error critic |
+//! | `phototaxis` | [`phototaxis`] | a 2-D Braitenberg vehicle (closed loop): two light sensors, two wheels; a three-factor rule learns from reward alone to reach a light that jumps elsewhere whenever reached |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bandit;
 pub mod bcm;
 pub mod brette2007;
 pub mod cartpole;
@@ -49,6 +51,7 @@ pub mod kernels;
 pub mod oja_pca;
 pub mod pattern_in_noise;
 pub mod pes;
+pub mod phototaxis;
 pub mod song2000;
 pub mod triplet;
 
@@ -115,44 +118,6 @@ impl History {
     /// The hash of the history so far.
     pub const fn finish(&self) -> u64 {
         self.0.finish()
-    }
-}
-
-/// One finished episode of a closed-loop experiment, as [`Observe::last_episode`] reports it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Episode {
-    /// Index of the episode (0-based).
-    pub index: u32,
-    /// Its length in environment steps (actions).
-    pub steps: u64,
-    /// The reward summed over the episode.
-    pub reward: f32,
-    /// Whether the episode ended in success (each experiment says what that means).
-    pub success: bool,
-}
-
-/// What an experiment reports to the host (metrics, rasters, weight snapshots) and, later, over
-/// telemetry. Names and their order are fixed for a configuration (they become CSV columns).
-pub trait Observe {
-    /// Visits each population's spikes of the last step: name, size, spike indices (increasing).
-    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16]));
-
-    /// Visits each scalar metric: conventionally `objective` and `reward` first, then
-    /// experiment-specific ones.
-    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32));
-
-    /// Visits each plastic projection: name, its weight bounds `(w_min, w_max)` and its weights, in
-    /// weight units.
-    #[allow(clippy::type_complexity)] // the host's visitor, spelled out once here
-    fn weights(
-        &self,
-        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
-    );
-
-    /// The last finished episode, if any (cheap: the host polls it every step and logs a row when
-    /// the index changes). Default: none (not an episodic experiment).
-    fn last_episode(&self) -> Option<Episode> {
-        None
     }
 }
 

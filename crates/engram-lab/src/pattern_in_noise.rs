@@ -714,7 +714,7 @@ impl<'a> Network<'a> {
                     .saturating_add(target.saturating_sub(self.hit_avg) >> 4);
                 self.last = Some(Episode {
                     index: self.presentations,
-                    steps: self.afferents.len as u64,
+                    steps: self.afferents.len as u32,
                     reward: 0.0,
                     success: hit,
                 });
@@ -855,7 +855,7 @@ impl Observe for Network<'_> {
     /// `afferents → neuron` (bounds 0, 1).
     fn weights(
         &self,
-        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
+        visit: &mut crate::WeightVisitor<'_>,
     ) {
         let lsb = self.lsb;
         let mut it = self.proj.weights().iter().map(|&w| w as f32 * lsb);

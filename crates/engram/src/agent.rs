@@ -389,6 +389,11 @@ where
         self.action
     }
 
+    /// The input spikes of the last step (what the encoder emitted), increasing.
+    pub fn input_spikes(&self) -> &[u16] {
+        self.input.as_slice()
+    }
+
     /// Network steps taken so far.
     pub fn steps(&self) -> u64 {
         self.step

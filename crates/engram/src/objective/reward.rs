@@ -106,6 +106,17 @@ impl RewardPrediction {
     }
 }
 
+/// The complete state, for state hashes ([`crate::hash`]): the baseline's unrounded
+/// running mean (and whether it is primed), the last reward and the last δ; the averaging gain and
+/// the initial baseline are configuration.
+impl crate::hash::StateHash for RewardPrediction {
+    fn hash_into(&self, h: &mut crate::hash::Fnv64) {
+        self.baseline.hash_into(h);
+        self.reward.hash_into(h);
+        self.delta.hash_into(h);
+    }
+}
+
 impl Objective for RewardPrediction {
     const DIRECTION: Direction = Direction::Maximise;
 
