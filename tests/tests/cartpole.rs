@@ -21,9 +21,9 @@ fn run(cfg: &Config, episodes: usize, max_net_steps: u64) -> (Vec<u64>, u64) {
         {
             last = Some(e.index);
             assert_eq!(e.index as usize, lens.len(), "one report per episode");
-            assert_eq!(e.success, e.steps >= cfg.max_steps as u64);
+            assert_eq!(e.success, u64::from(e.steps) >= cfg.max_steps as u64);
             assert_eq!(e.reward, if e.success { 0.0 } else { -1.0 });
-            lens.push(e.steps);
+            lens.push(u64::from(e.steps));
         }
     }
     (lens, net.state_hash())
