@@ -54,6 +54,16 @@ impl Grid {
         Ok(Grid { axes })
     }
 
+    /// The grid as it was written: `key=v1,v2 key=v1,...`.
+    pub fn text(&self) -> String {
+        let axes: Vec<String> = self
+            .axes
+            .iter()
+            .map(|a| format!("{}={}", a.key, a.values.join(",")))
+            .collect();
+        axes.join(" ")
+    }
+
     /// Number of points.
     pub fn len(&self) -> usize {
         self.axes.iter().map(|a| a.values.len()).product()
@@ -312,13 +322,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, Error> {
         if let Some(f) = &first {
             if f.experiment != m.experiment || f.grid != m.grid {
                 return Err(Error::Usage(format!(
-                    "{} is a different sweep ({} over {:?}) from {} ({} over {:?})",
+                    "{} is a different sweep ({} over {}) from {} ({} over {})",
                     d.display(),
                     m.experiment,
-                    m.grid.axes,
+                    m.grid.text(),
                     dirs[0].display(),
                     f.experiment,
-                    f.grid.axes
+                    f.grid.text()
                 )));
             }
         } else {
