@@ -11,8 +11,8 @@ use crate::analysis::Raster;
 use crate::config::{Error, to_table, typed};
 use engram_lab::homeostasis::Mechanism;
 use engram_lab::{
-    Observe, Simulation, bcm, brette2007, distal_reward, eprop, homeostasis, izhikevich2003,
-    oja_pca, pes, song2000,
+    Observe, Simulation, bandit, bcm, brette2007, cartpole, distal_reward, eprop, homeostasis,
+    izhikevich2003, oja_pca, pattern_in_noise, pes, phototaxis, song2000,
 };
 use std::time::{Duration, Instant};
 
@@ -64,11 +64,19 @@ pub enum Experiment {
     /// Song, Miller & Abbott (2000): STDP on 1000 Poisson inputs onto one LIF neuron
     /// (`song2000::Config::check`).
     Song2000,
+    /// Masquelier et al. (2008): STDP finds a spike pattern hidden in Poisson noise.
+    PatternInNoise,
+    /// A k-armed bandit learned with reward-modulated STDP (closed loop).
+    Bandit,
+    /// A Braitenberg vehicle learns from reward alone to approach a light (closed loop).
+    Phototaxis,
+    /// Barto et al. (1983) cart-pole, balanced by a spiking actor-critic (closed loop).
+    Cartpole,
 }
 
 impl Experiment {
     /// Every experiment, in listing order.
-    pub const ALL: [Experiment; 11] = [
+    pub const ALL: [Experiment; 15] = [
         Experiment::Izhikevich2003,
         Experiment::BretteCuba,
         Experiment::BretteCoba,
@@ -80,6 +88,10 @@ impl Experiment {
         Experiment::OjaPca,
         Experiment::Bcm,
         Experiment::Song2000,
+        Experiment::PatternInNoise,
+        Experiment::Bandit,
+        Experiment::Phototaxis,
+        Experiment::Cartpole,
     ];
 
     /// The experiment called `name` on the command line.
@@ -127,6 +139,14 @@ impl Experiment {
             Experiment::OjaPca => to_table(&oja_pca::Config::default()),
             Experiment::Bcm => to_table(&bcm::Config::default()),
             Experiment::Song2000 => to_table(&song2000::Config::default()),
+            Experiment::PatternInNoise => to_table(&pattern_in_noise::Config::default()),
+            Experiment::Bandit => to_table(&bandit::Config::default()),
+            // A run first measures the time to the light with plasticity off, then learns.
+            Experiment::Phototaxis => to_table(&phototaxis::Config {
+                baseline_episodes: 5,
+                ..phototaxis::Config::default()
+            }),
+            Experiment::Cartpole => to_table(&cartpole::Config::default()),
         }
     }
 
@@ -210,6 +230,34 @@ impl Experiment {
                     let mut net = song2000::Network::new(&cfg, b.storage())?;
                     f(&mut net, &info(&cfg, cfg.dt_ms, syn, None))
                 }
+            }
+            Experiment::PatternInNoise => {
+                let cfg: pattern_in_noise::Config = typed(cfg)?;
+                let mut b = pattern_in_noise::Buffers::new(&cfg);
+                let mut net = pattern_in_noise::Network::new(&cfg, b.storage())?;
+                let syn = plastic_synapses(&net);
+                f(&mut net, &info(&cfg, cfg.dt_ms, syn, None))
+            }
+            Experiment::Bandit => {
+                let cfg: bandit::Config = typed(cfg)?;
+                let mut b = bandit::Buffers::new(&cfg);
+                let mut net = bandit::Network::new(&cfg, b.storage())?;
+                let syn = plastic_synapses(&net);
+                f(&mut net, &info(&cfg, bandit::DT_MS, syn, None))
+            }
+            Experiment::Phototaxis => {
+                let cfg: phototaxis::Config = typed(cfg)?;
+                let mut b = phototaxis::Buffers::new(&cfg);
+                let mut net = phototaxis::Network::new(&cfg, b.storage())?;
+                let syn = plastic_synapses(&net);
+                f(&mut net, &info(&cfg, phototaxis::DT_MS, syn, None))
+            }
+            Experiment::Cartpole => {
+                let cfg: cartpole::Config = typed(cfg)?;
+                let mut b = cartpole::Buffers::new(&cfg);
+                let mut net = cartpole::Network::new(&cfg, b.storage())?;
+                let syn = plastic_synapses(&net);
+                f(&mut net, &info(&cfg, cfg.dt_ms, syn, None))
             }
         }
     }
@@ -327,6 +375,46 @@ impl Experiment {
                 duration_ms: 2000.0,
                 neurons: 1,
             },
+            Experiment::PatternInNoise => About {
+                name: "pattern-in-noise",
+                describe: "Masquelier, Guyonneau & Thorpe (2008): one LIF neuron with STDP finds a 50 ms spike pattern hidden in Poisson noise and fires ever earlier in it",
+                architecture: "2000 Poisson afferents → 1 current-based LIF neuron, plastic dense i16 weights in [0, 1]",
+                rule: "additive pair STDP, nearest-spike pairing (each spike paired once), a₊ = 2⁻⁵, a₋ = 0.85·a₊, τ₊ 16.8 ms, τ₋ 33.7 ms",
+                objective: "none explicit (unsupervised); logged as `objective`: hit rate minus false alarms per 50 ms of noise",
+                environment: "afferent rates wandering in 0–90 Hz; a 50 ms pattern of half of them repeated at random times (25 % of the time); 10 Hz spontaneous spikes",
+                duration_ms: 150_000.0,
+                neurons: 1,
+            },
+            Experiment::Bandit => About {
+                name: "bandit",
+                describe: "closed loop: a 4-armed Bernoulli bandit; LIF action groups learn to choose the best arm with reward-modulated STDP",
+                architecture: "32 Poisson cue cells → 4 action groups of 8 LIF neurons (plastic dense i16) with static lateral inhibition; winner-take-all readout per 50 ms trial",
+                rule: "reward-modulated pair STDP: eligibility (τ 1 s) × reward-prediction error, applied after each trial",
+                objective: "expected reward: the critic's running mean reward (`objective`); its prediction error is the third factor",
+                environment: "4 Bernoulli arms paying 1 with p = 0.2, 0.4, 0.6, 0.8 in a seed-shuffled order; one trial = one choice = one episode",
+                duration_ms: 50_000.0,
+                neurons: 32,
+            },
+            Experiment::Phototaxis => About {
+                name: "phototaxis",
+                describe: "closed loop: a 2-D Braitenberg vehicle with two light sensors and two wheels learns from reward alone to reach a light that jumps away whenever reached",
+                architecture: "2 × 16 Poisson sensor cells → 2 × 16 LIF motor neurons (left, right wheel), plastic dense i16 weights, no side preference at the start",
+                rule: "three-factor: node-perturbation eligibility (pre trace × post rate deviation) × reward-prediction error, plus synaptic scaling toward 40 Hz",
+                objective: "reward = increase of the sensed light per 20 ms control step; the critic's running mean reward is `objective`",
+                environment: "1 m walled arena, differential drive, two sensors at ±45°; episode = reach the light (10 cm) or time out after 500 control steps (10 s); the first 5 episodes with plasticity off",
+                duration_ms: 150_000.0,
+                neurons: 32,
+            },
+            Experiment::Cartpole => About {
+                name: "cartpole",
+                describe: "closed loop: Barto et al. (1983) cart-pole balanced by a spiking actor-critic learning online from failures",
+                architecture: "4 state variables × 8 Gaussian receptive fields (Poisson) → 2 × 8 stochastic spiking action neurons (left, right); a linear critic on the same inputs",
+                rule: "actor: three-factor rule, eligibility x·(y − p) × TD error; critic: linear TD(λ)",
+                objective: "expected discounted return (γ 0.95); logged as `objective`: running mean episode length",
+                environment: "Barto et al. (1983) cart-pole in fixed point, τ = 20 ms Euler, failure at |θ| > 12° or |x| > 2.4 m (reward −1); an episode is one balance attempt",
+                duration_ms: 600_000.0,
+                neurons: 16,
+            },
         }
     }
 
@@ -412,6 +500,13 @@ fn info(
         synapses: Some(synapses),
         ram_bytes,
     }
+}
+
+/// The plastic synapses of a model: the weights its [`Observe::weights`] visits.
+fn plastic_synapses(m: &dyn Observe) -> usize {
+    let mut n = 0;
+    m.weights(&mut |_, _, w| n += w.count());
+    n
 }
 
 fn brette_variant(exp: Experiment) -> brette2007::Variant {

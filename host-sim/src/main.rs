@@ -49,6 +49,23 @@ struct RunArgs {
     /// Reporting interval of metrics.csv, in ms of model time (default: 1/200 of the run).
     #[arg(long, value_name = "MS")]
     report_every: Option<f64>,
+    /// Record spikes (spikes.csv, the raster) only in the last MS of model time, or `all`.
+    #[arg(long, value_name = "MS|all", default_value = "10000", value_parser = spike_window)]
+    spike_window: SpikeWindow,
+}
+
+/// `--spike-window`: milliseconds at the end of the run, or everything (`None`).
+#[derive(Clone, Copy)]
+struct SpikeWindow(Option<f64>);
+
+fn spike_window(s: &str) -> Result<SpikeWindow, String> {
+    if s == "all" {
+        return Ok(SpikeWindow(None));
+    }
+    match s.parse::<f64>() {
+        Ok(ms) if ms >= 0.0 && ms.is_finite() => Ok(SpikeWindow(Some(ms))),
+        _ => Err(format!("`{s}` is not a duration in ms (>= 0) or `all`")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -245,6 +262,7 @@ fn run(args: &RunArgs, out: Option<PathBuf>, plots: bool) -> Result<(), Error> {
         config: cfg,
         length: length(args, exp),
         report_every_ms: args.report_every,
+        spike_window_ms: args.spike_window.0,
         out: out.clone(),
         progress: Progress::auto(),
     };
@@ -288,8 +306,22 @@ fn run(args: &RunArgs, out: Option<PathBuf>, plots: bool) -> Result<(), Error> {
             100.0 * w.near_max
         );
     }
-    if s.episodes > 0 {
-        println!("episodes                  {}", s.episodes);
+    if let Some(l) = &s.episode_learning {
+        println!();
+        println!(
+            "{:<22} {:>9} {:>12} {:>9} {:>12}",
+            "episodes", "count", "mean steps", "success", "mean reward"
+        );
+        for (name, b) in [("first", &l.first), ("last", &l.last)] {
+            println!(
+                "{name:<22} {:>9} {:>12.1} {:>8.0}% {:>12.3}",
+                b.episodes,
+                b.mean_steps,
+                100.0 * b.success_rate,
+                b.mean_reward
+            );
+        }
+        println!("{:<22} {:>9}", "all", s.episodes);
     }
     println!();
     println!(
@@ -375,6 +407,7 @@ fn run_sweep(
         shard,
         length: length(args, exp),
         report_every_ms: args.report_every,
+        spike_window_ms: args.spike_window.0,
         out: out.clone(),
     };
     let n = sweep::run(&plan, jobs)?;

@@ -1,7 +1,8 @@
 //! Plots (PNG and SVG, plotters) drawn from the files of a run or sweep folder, so `engram plot DIR`
 //! redraws them any time:
 //!
-//! - `raster`: spikes of every population (from `spikes.csv`; at most 200 000 points, evenly thinned);
+//! - `raster`: spikes of every population in the last second of `spikes.csv` (at most 50 000 points,
+//!   evenly thinned);
 //! - `objective`: the `objective` metric over time (the learning curve), with `reward` if reported;
 //! - `metrics`: every metric and population rate over time, one panel each;
 //! - `weights-<projection>`: the weight histogram at each snapshot of `weights.csv`, one line each;
@@ -327,9 +328,17 @@ fn plot_raster(dir: &Path, t: &Table, files: &mut Vec<PathBuf>) -> Result<(), Er
         offset.insert(p.clone(), acc);
         acc += size;
     }
-    let step = (t.rows.len() / 200_000).max(1);
+    // The last second recorded, at most 50 000 points (evenly thinned): a readable raster, and an
+    // SVG of a few MB at most.
+    let t_end = t
+        .rows
+        .iter()
+        .filter_map(|r| Table::num(r, ti))
+        .fold(0.0, f64::max);
+    let shown = |r: &&Vec<String>| Table::num(r, ti).is_some_and(|x| x > t_end - 1000.0);
+    let step = (t.rows.iter().filter(shown).count() / 50_000).max(1);
     let mut by_pop: Vec<Series> = order.iter().map(|(p, _)| (p.clone(), vec![])).collect();
-    for r in t.rows.iter().step_by(step) {
+    for r in t.rows.iter().filter(shown).step_by(step) {
         let (Some(p), Some(x), Some(n)) = (r.get(pi), Table::num(r, ti), Table::num(r, ni)) else {
             continue;
         };

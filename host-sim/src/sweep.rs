@@ -150,6 +150,8 @@ pub struct Plan {
     pub length: Length,
     /// Reporting interval.
     pub report_every_ms: Option<f64>,
+    /// See [`Spec::spike_window_ms`].
+    pub spike_window_ms: Option<f64>,
     /// Output folder.
     pub out: PathBuf,
 }
@@ -176,6 +178,7 @@ pub fn run(plan: &Plan, jobs: Option<usize>) -> Result<usize, Error> {
                 config: cfg,
                 length: plan.length,
                 report_every_ms: plan.report_every_ms,
+                spike_window_ms: plan.spike_window_ms,
                 out: point_dir(&plan.out, i),
                 progress: Progress::Quiet,
             },

@@ -1132,10 +1132,7 @@ impl Observe for Network<'_> {
     }
 
     /// `actor` (4·K × 2·M, weight units, bounds ±w_max).
-    fn weights(
-        &self,
-        visit: &mut crate::WeightVisitor<'_>,
-    ) {
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
         let lsb = self.lsb;
         let mut it = self
             .agent

@@ -853,10 +853,7 @@ impl Observe for Network<'_> {
     }
 
     /// `afferents → neuron` (bounds 0, 1).
-    fn weights(
-        &self,
-        visit: &mut crate::WeightVisitor<'_>,
-    ) {
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
         let lsb = self.lsb;
         let mut it = self.proj.weights().iter().map(|&w| w as f32 * lsb);
         visit("afferents", (0.0, 1.0), &mut it);

@@ -241,6 +241,9 @@ pub struct Config {
     pub min_jump: f32,
     /// Control steps before an episode times out.
     pub timeout: u32,
+    /// Plasticity stays off for the first this-many episodes, so a single run measures the time to
+    /// target before learning and then learns (0: learning from the start; `engram run` uses 5).
+    pub baseline_episodes: u32,
 }
 
 impl Default for Config {
@@ -276,6 +279,7 @@ impl Default for Config {
             radius: 0.1,
             min_jump: 0.4,
             timeout: 500,
+            baseline_episodes: 0,
         }
     }
 }
@@ -793,6 +797,7 @@ pub struct Network<'a> {
     episode_steps: u32,
     episode_reward: Fix,
     last_reward: Fix,
+    baseline_episodes: u32,
     last: Option<Outcome>,
 }
 
@@ -882,7 +887,7 @@ impl<'a> Network<'a> {
             noise: fix_from_f32("motor noise (mV)", cfg.motor_noise_mv)?,
             n_in: n,
             modulator: Fix::ZERO,
-            learning: true,
+            learning: cfg.baseline_episodes == 0,
         };
         let encoder = RateGroups::new(cfg.cells, cfg.sensor_hz, DT_MS, st.prob)?;
         let decoder = RateDecoder::new(
@@ -926,6 +931,7 @@ impl<'a> Network<'a> {
             episode_reward: Fix::ZERO,
             last_reward: Fix::ZERO,
             last: None,
+            baseline_episodes: cfg.baseline_episodes,
         })
     }
 
@@ -945,6 +951,9 @@ impl<'a> Network<'a> {
                     success: self.agent.env().reached,
                 });
                 self.episodes += 1;
+                if self.episodes == u64::from(self.baseline_episodes) {
+                    self.set_learning(true);
+                }
                 self.episode_steps = 0;
                 self.episode_reward = Fix::ZERO;
             }
