@@ -1,0 +1,10 @@
+//! engram-board (docs to come)
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod checkpoint;
+pub mod sim_flash;
+
+pub use checkpoint::{CheckpointError, CheckpointStore, Region, Restored, Seq};
+pub use sim_flash::{SimFlash, SimFlashError};
