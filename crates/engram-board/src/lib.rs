@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod checkpoint;
+pub mod sensor;
 pub mod sim_flash;
 
 pub use checkpoint::{CheckpointError, CheckpointStore, Region, Restored, Seq};
