@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod actuator;
 pub mod checkpoint;
+pub mod control;
 pub mod sensor;
 pub mod sim_flash;
 
