@@ -261,17 +261,17 @@ impl<F: NorFlash> CheckpointStore<F> {
         let header_block = HEADER_LEN.div_ceil(w.max(1)).saturating_mul(w);
         let geometry_ok = w > 0
             && w <= MAX_WRITE_SIZE
-            && MAX_WRITE_SIZE % w == 0
+            && MAX_WRITE_SIZE.is_multiple_of(w)
             && e > 0
             && e % w == 0
             && r > 0
-            && READ_CHUNK % r == 0
+            && READ_CHUNK.is_multiple_of(r)
             && header_block % r == 0;
         let region_ok = region.slots >= 2
-            && (region.offset as usize) % e.max(1) == 0
-            && (region.slot_size as usize) % e.max(1) == 0
+            && (region.offset as usize).is_multiple_of(e.max(1))
+            && (region.slot_size as usize).is_multiple_of(e.max(1))
             && region.slot_size as usize > header_block
-            && (region.slot_size as usize) % READ_CHUNK.max(w) == 0
+            && (region.slot_size as usize).is_multiple_of(READ_CHUNK.max(w))
             && u64::from(region.offset) + u64::from(region.slot_size) * u64::from(region.slots)
                 <= flash.capacity() as u64;
         if !geometry_ok || !region_ok {

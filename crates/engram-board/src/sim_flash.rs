@@ -74,8 +74,8 @@ impl<const SIZE: usize, const WORD: usize, const PAGE: usize> SimFlash<SIZE, WOR
     const GEOMETRY_OK: () = assert!(
         WORD > 0
             && PAGE >= WORD
-            && PAGE % WORD == 0
-            && SIZE % PAGE == 0
+            && PAGE.is_multiple_of(WORD)
+            && SIZE.is_multiple_of(PAGE)
             && SIZE <= u32::MAX as usize
     );
 
@@ -219,7 +219,7 @@ impl<const SIZE: usize, const WORD: usize, const PAGE: usize> NorFlash
     fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
         let offset = offset as usize;
         let range = Self::range(offset, bytes.len())?;
-        if offset % WORD != 0 || bytes.len() % WORD != 0 {
+        if !offset.is_multiple_of(WORD) || !bytes.len().is_multiple_of(WORD) {
             return Err(SimFlashError::NotAligned);
         }
         for (start, new) in range.step_by(WORD).zip(bytes.chunks(WORD)) {
