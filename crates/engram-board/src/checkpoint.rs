@@ -37,6 +37,10 @@
 //! payload is read back, so a torn erase that left the header but not the payload is caught). Among
 //! valid slots the highest sequence number wins. A torn header, a torn payload and a half-erased slot
 //! all fail one of the three checks (each CRC misses a random corruption with probability 2⁻³²).
+//! Against power cuts the header-last order and the payload CRC are each sufficient on their own (a
+//! header written first would still be rejected by its payload CRC); the payload CRC also catches bits
+//! that decay later. With both removed the power-cut sweep in `tests/checkpoint.rs` fails at its 10th
+//! cut point, which is how we know the sweep can see the failure it guards against.
 //!
 //! ## Refusals (learned state is never lost)
 //! [`CheckpointStore::load`] fills the caller's buffer only with a checkpoint of the same model hash, the
@@ -263,6 +267,7 @@ impl<F: NorFlash> CheckpointStore<F> {
             && w <= MAX_WRITE_SIZE
             && MAX_WRITE_SIZE.is_multiple_of(w)
             && e > 0
+            && e.is_multiple_of(r)
             && e % w == 0
             && r > 0
             && READ_CHUNK.is_multiple_of(r)

@@ -56,6 +56,7 @@
 //! `tests/checkpoint.rs`: a power cut at every step of sequences of saves on three flash geometries
 //! (1 648 cuts), refusals, bit decay, region checks. `tests/sensor.rs`: I2C transactions that fail,
 //! return garbage, repeat, and recover (embedded-hal-mock); light sensors out of range.
+//! `tests/sim_flash.rs`: the simulated flash itself (bit clearing, alignment, how a cut tears a step).
 //! `tests/actuator.rs`: motor command order on mocked PWM and pins, failures, LED patterns.
 //! `tests/control.rs`: an artificially slow step counted as an overrun, counter wrap, telemetry.
 #![no_std]
