@@ -345,3 +345,56 @@ fn sequence_numbers_compare_across_the_wrap() {
     assert!(!Seq(4).is_newer_than(Seq(4)));
     assert!(!Seq(u32::MAX).is_newer_than(Seq(1)));
 }
+
+/// A flash that reads only in aligned 4-byte units (as some HALs' NVMC wrappers do), over a SimFlash.
+struct WordReads(SimFlash<{ 4 * 4096 }, 4, 4096>);
+
+impl embedded_storage::nor_flash::ErrorType for WordReads {
+    type Error = SimFlashError;
+}
+
+impl embedded_storage::nor_flash::ReadNorFlash for WordReads {
+    const READ_SIZE: usize = 4;
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), SimFlashError> {
+        assert!(
+            offset % 4 == 0 && bytes.len() % 4 == 0,
+            "unaligned read {offset} + {}",
+            bytes.len()
+        );
+        self.0.read(offset, bytes)
+    }
+    fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
+impl NorFlash for WordReads {
+    const WRITE_SIZE: usize = 4;
+    const ERASE_SIZE: usize = 4096;
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), SimFlashError> {
+        self.0.erase(from, to)
+    }
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), SimFlashError> {
+        self.0.write(offset, bytes)
+    }
+}
+
+#[test]
+fn a_flash_with_a_4_byte_read_unit_is_only_read_in_whole_units() {
+    use embedded_storage::nor_flash::ReadNorFlash;
+    let mut store = CheckpointStore::new(WordReads(SimFlash::new()), NRF_REGION).unwrap();
+    // 1 029 bytes: neither a whole number of read units nor of 32-byte chunks.
+    for k in 0..3 {
+        store.save(MODEL, &payload(k, 1029)).unwrap();
+    }
+    let mut store = CheckpointStore::new(store.release(), NRF_REGION).unwrap();
+    let mut state = vec![0u8; 1029];
+    assert_eq!(
+        store.load(MODEL, &mut state).unwrap(),
+        Some(Restored {
+            seq: Seq(3),
+            len: 1029
+        })
+    );
+    assert_eq!(state, payload(2, 1029));
+}
