@@ -357,7 +357,7 @@ impl embedded_storage::nor_flash::ReadNorFlash for WordReads {
     const READ_SIZE: usize = 4;
     fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), SimFlashError> {
         assert!(
-            offset % 4 == 0 && bytes.len() % 4 == 0,
+            offset.is_multiple_of(4) && bytes.len().is_multiple_of(4),
             "unaligned read {offset} + {}",
             bytes.len()
         );
@@ -381,7 +381,6 @@ impl NorFlash for WordReads {
 
 #[test]
 fn a_flash_with_a_4_byte_read_unit_is_only_read_in_whole_units() {
-    use embedded_storage::nor_flash::ReadNorFlash;
     let mut store = CheckpointStore::new(WordReads(SimFlash::new()), NRF_REGION).unwrap();
     // 1 029 bytes: neither a whole number of read units nor of 32-byte chunks.
     for k in 0..3 {
