@@ -334,7 +334,12 @@ impl<F: NorFlash> CheckpointStore<F> {
             });
         }
         let (slot, seq) = match self.newest {
-            Some((slot, seq)) => ((slot + 1) % self.region.slots, Seq(seq.0.wrapping_add(1))),
+            // The slot after the newest, round robin (a comparison, not `%`: no division-by-zero path).
+            Some((slot, seq)) => {
+                let next = slot.saturating_add(1);
+                let next = if next >= self.region.slots { 0 } else { next };
+                (next, Seq(seq.0.wrapping_add(1)))
+            }
             None => (0, Seq(1)),
         };
         let base = self.slot_base(slot);

@@ -59,6 +59,8 @@
 //! `tests/sim_flash.rs`: the simulated flash itself (bit clearing, alignment, how a cut tears a step).
 //! `tests/actuator.rs`: motor command order on mocked PWM and pins, failures, LED patterns.
 //! `tests/control.rs`: an artificially slow step counted as an overrun, counter wrap, telemetry.
+//! `panic-check/` (standalone firmware crate): links only if no panic is reachable from the step-path
+//! entry points and the checkpoint store, for thumbv7em and thumbv6m (release, LTO); it links today.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
