@@ -30,7 +30,7 @@ const TARGETS: [&str; 3] = [
 ];
 
 /// no_std crates checked for every embedded target.
-const NO_STD_CRATES: [&str; 3] = ["engram", "engram-lab", "engram-link"];
+const NO_STD_CRATES: [&str; 4] = ["engram", "engram-lab", "engram-link", "engram-board"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
