@@ -15,9 +15,9 @@
 //! Nothing here allocates or panics: sizes are validated in [`Plastic::new`]; out-of-range indices
 //! and missing signals read as 0.
 
-use super::{Factor, MAX_TRACES, Post, Pre, Rule, Target, Term};
+use super::{Factor, MAX_TERMS, MAX_TRACES, Post, Pre, Rule, Target, Term};
 use crate::error::{ConfigError, check_len};
-use crate::num::{Fix, Frac, Rng, Weight, mul};
+use crate::num::{Fix, Frac, Rng, Rounding, Weight, mul};
 use crate::projection::{SynapseHook, Synapses};
 use core::marker::PhantomData;
 
@@ -175,26 +175,55 @@ impl State<'_> {
     /// `w += round(Δ)` (raw steps), soft-bounded if configured, clamped to the bounds.
     #[inline(always)]
     fn update<W: Weight>(&mut self, w: &mut W, delta: Fix) {
-        let r = &self.rule;
+        Bounds::of(&self.rule).update(w, delta, &mut self.rng);
+    }
+}
+
+/// The weight-update parameters of a [`Rule`], copied out of it so the synapse loops keep them in
+/// registers.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    w_min: i32,
+    w_max: i32,
+    soft: bool,
+    inv_range: u32,
+    rounding: Rounding,
+}
+
+impl Bounds {
+    #[inline(always)]
+    fn of(r: &Rule) -> Bounds {
+        Bounds {
+            w_min: r.w_min,
+            w_max: r.w_max,
+            soft: r.soft,
+            inv_range: r.inv_range,
+            rounding: r.rounding,
+        }
+    }
+
+    /// `w += round(Δ)` (raw steps), soft-bounded if configured, clamped to the bounds.
+    #[inline(always)]
+    fn update<W: Weight>(&self, w: &mut W, delta: Fix, rng: &mut Rng) {
         let cur = w.get();
-        let d = if r.soft {
+        let d = if self.soft {
             let room = if delta > Fix::ZERO {
-                r.w_max - cur
+                self.w_max - cur
             } else {
-                cur - r.w_min
+                cur - self.w_min
             };
-            let f = (room.max(0) as u64 * r.inv_range as u64).min(u32::MAX as u64) as u32;
+            let f = (room.max(0) as u64 * self.inv_range as u64).min(u32::MAX as u64) as u32;
             Frac(f).mul(delta)
         } else {
             delta
         };
-        let step = r.rounding.shr(d.to_bits() as i64, 16, &mut self.rng);
-        let new = (cur as i64 + step).clamp(r.w_min as i64, r.w_max as i64);
+        let step = self.rounding.shr(d.to_bits() as i64, 16, rng);
+        let new = (cur as i64 + step).clamp(self.w_min as i64, self.w_max as i64);
         *w = W::saturate(new as i32);
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Which {
     Pre,
     Post,
@@ -211,6 +240,257 @@ impl<W: Weight> SynapseHook<W> for PreHook<'_, '_, '_> {
     #[inline(always)]
     fn synapse(&mut self, pre: usize, post: usize, k: usize, w: &mut W) {
         self.st.apply(Which::Pre, pre, post, k, w, self.sig);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event-resolved fast path of `on_pre` and `on_post`.
+//
+// At a presynaptic spike of `i` every presynaptic quantity (and the modulator) is the same for all
+// the synapses the spike crosses; at a postsynaptic spike of `j` every postsynaptic quantity is.
+// `Plan::resolve` evaluates those once per spike and leaves, per term, at most one quantity that
+// varies along the synapses — a slice indexed by the synapse's other neuron. The synapse loop then
+// does only the multiplications that depend on the synapse, with no match on term kinds and no
+// bounds-checked reads of the rule's state.
+//
+// Bit-exactness: the fast path performs the same `mul`s on the same values in the same order as
+// `State::term` (`coef · pre · post₀ · post₁ · factor`, each `mul` rounded to nearest and
+// saturated, `One`s skipped): the constants before the varying quantity are folded into `prefix`
+// left to right exactly as `term` folds them, the constants after it stay separate (`suffix`)
+// because `mul` does not associate. The terms are summed in order with the same saturating adds,
+// and the update is the same function (`Bounds::update`). A moment whose terms cannot be split so
+// (two synapse-side quantities in one term, or a term feeding the eligibility trace) takes the
+// general path (`State::apply`).
+// ---------------------------------------------------------------------------------------------
+
+/// Where the quantities of a rule come from, borrowed for one call.
+#[derive(Clone, Copy)]
+struct Sources<'x> {
+    pre_tr: &'x [Fix],
+    post_tr: &'x [Fix],
+    theta: &'x [Fix],
+    n_pre: usize,
+    n_post: usize,
+    pre_rate: &'x [Fix],
+    post_rate: &'x [Fix],
+    post_signal: &'x [Fix],
+    post_gate: &'x [Fix],
+    modulator: Fix,
+}
+
+/// A quantity as one value for every neuron of its side (`Const`) or a per-neuron slice.
+#[derive(Clone, Copy)]
+enum Quantity<'x> {
+    Skip,
+    Const(Fix),
+    PerNeuron(&'x [Fix]),
+}
+
+impl<'x> Sources<'x> {
+    /// Splits `st` into the rule, its quantities (with `sig`'s) and the rounding generator.
+    fn split<'a>(st: &'x mut State<'a>, sig: &Signals<'x>) -> (&'x Rule, Sources<'x>, &'x mut Rng) {
+        let State {
+            rule,
+            pre_tr,
+            post_tr,
+            theta,
+            n_pre,
+            n_post,
+            rng,
+            ..
+        } = st;
+        let src = Sources {
+            pre_tr,
+            post_tr,
+            theta,
+            n_pre: *n_pre,
+            n_post: *n_post,
+            pre_rate: sig.pre_rate,
+            post_rate: sig.post_rate,
+            post_signal: sig.post_signal,
+            post_gate: sig.post_gate,
+            modulator: sig.modulator,
+        };
+        (rule, src, rng)
+    }
+
+    /// `Pre::Trace(k)` is the tail of the trace-major array from `k·n_pre`, so that index `i` reads
+    /// exactly what `State::pre` reads (`k·n_pre + i`, 0 past the end).
+    #[inline]
+    fn pre(&self, q: Pre) -> Quantity<'x> {
+        match q {
+            Pre::One => Quantity::Skip,
+            Pre::Trace(k) => Quantity::PerNeuron(
+                self.pre_tr
+                    .get(k as usize * self.n_pre..)
+                    .unwrap_or_default(),
+            ),
+            Pre::Rate => Quantity::PerNeuron(self.pre_rate),
+        }
+    }
+
+    #[inline]
+    fn post(&self, q: Post) -> Quantity<'x> {
+        match q {
+            Post::One => Quantity::Skip,
+            Post::Trace(k) => Quantity::PerNeuron(
+                self.post_tr
+                    .get(k as usize * self.n_post..)
+                    .unwrap_or_default(),
+            ),
+            Post::Rate => Quantity::PerNeuron(self.post_rate),
+            Post::Signal => Quantity::PerNeuron(self.post_signal),
+            Post::Gate => Quantity::PerNeuron(self.post_gate),
+            Post::Theta => Quantity::PerNeuron(self.theta),
+            Post::Modulator => Quantity::Const(self.modulator),
+        }
+    }
+}
+
+/// Whether the fast path can run `terms` at moment `which` (see the section comment).
+fn resolvable(terms: &[Term], which: Which) -> bool {
+    terms.iter().all(|t| {
+        let synapse_side = match which {
+            // Post quantities other than the modulator vary along a presynaptic spike's synapses.
+            Which::Pre => t
+                .post
+                .iter()
+                .filter(|q| !matches!(q, Post::One | Post::Modulator))
+                .count(),
+            // Pre quantities vary along a postsynaptic spike's synapses.
+            Which::Post => (t.pre != Pre::One) as usize,
+            Which::Tick => 2,
+        };
+        t.target == Target::Weight && t.factor != Factor::Eligibility && synapse_side <= 1
+    })
+}
+
+/// One term resolved for one spike: `((prefix · x[idx]) · suffix₀ · suffix₁) · w`, each product a
+/// rounded `mul`, where `x` is the synapse-side quantity (if any) and `idx` the synapse's other
+/// neuron.
+#[derive(Clone, Copy)]
+struct Resolved<'x> {
+    prefix: Fix,
+    var: Option<&'x [Fix]>,
+    suffix: [Fix; 2],
+    n_suffix: usize,
+    weight: bool,
+}
+
+/// The terms of one moment resolved for one spike.
+enum Plan<'x> {
+    /// The common case (pair STDP): one term `prefix · x[idx]` into the weight.
+    Single { prefix: Fix, var: &'x [Fix] },
+    /// Anything else [`resolvable`].
+    Terms(heapless::Vec<Resolved<'x>, MAX_TERMS>),
+}
+
+impl<'x> Plan<'x> {
+    /// Resolves `terms` (which must be [`resolvable`] at `which`) for a spike of neuron `n` (`i` at a
+    /// presynaptic spike, `j` at a postsynaptic one).
+    fn resolve(terms: &[Term], which: Which, n: usize, src: &Sources<'x>) -> Plan<'x> {
+        let mut out = heapless::Vec::new();
+        for t in terms {
+            let (pre, post) = (src.pre(t.pre), [src.post(t.post[0]), src.post(t.post[1])]);
+            let mut r = Resolved {
+                prefix: t.coef,
+                var: None,
+                suffix: [Fix::ONE; 2],
+                n_suffix: 0,
+                weight: t.factor == Factor::Weight,
+            };
+            // The operands in `State::term`'s order; each is event-side (a value now) or
+            // synapse-side (the slice).
+            let operands = [
+                (pre, which == Which::Post),
+                (post[0], which == Which::Pre),
+                (post[1], which == Which::Pre),
+            ];
+            for (q, synapse_side) in operands {
+                let value = match q {
+                    Quantity::Skip => continue,
+                    Quantity::Const(c) => c,
+                    Quantity::PerNeuron(x) if synapse_side => {
+                        r.var = Some(x);
+                        continue;
+                    }
+                    Quantity::PerNeuron(x) => at(x, n),
+                };
+                if r.var.is_none() {
+                    r.prefix = mul(r.prefix, value);
+                } else if let Some(s) = r.suffix.get_mut(r.n_suffix) {
+                    *s = value;
+                    r.n_suffix += 1;
+                }
+            }
+            let _ = out.push(r);
+        }
+        match out.as_slice() {
+            [
+                Resolved {
+                    prefix,
+                    var: Some(var),
+                    n_suffix: 0,
+                    weight: false,
+                    ..
+                },
+            ] => Plan::Single {
+                prefix: *prefix,
+                var,
+            },
+            _ => Plan::Terms(out),
+        }
+    }
+
+    /// The summed change `Δw` of the synapse to or from neuron `idx` with raw weight `w`.
+    #[inline(always)]
+    fn delta(&self, idx: usize, w: i32) -> Fix {
+        match self {
+            Plan::Single { prefix, var } => mul(*prefix, at(var, idx)),
+            Plan::Terms(terms) => {
+                let mut dw = Fix::ZERO;
+                for t in terms {
+                    let mut v = t.prefix;
+                    if let Some(x) = t.var {
+                        v = mul(v, at(x, idx));
+                    }
+                    for &c in t.suffix.iter().take(t.n_suffix) {
+                        v = mul(v, c);
+                    }
+                    if t.weight {
+                        // |w| ≤ 2^15 - 1 fits Q16.16 (as in `State::term`)
+                        v = mul(v, Fix::from_bits(w << 16));
+                    }
+                    dw = dw.saturating_add(v);
+                }
+                dw
+            }
+        }
+    }
+}
+
+/// The `on_pre` terms on the fast path, as a [`SynapseHook`]: the plan is resolved when the
+/// presynaptic neuron changes (once per spike: the projections visit a spike's synapses together).
+struct FastPreHook<'r, 'x> {
+    terms: &'x [Term],
+    src: Sources<'x>,
+    bounds: Bounds,
+    rng: &'r mut Rng,
+    pre: usize,
+    plan: Plan<'x>,
+}
+
+impl<W: Weight> SynapseHook<W> for FastPreHook<'_, '_> {
+    #[inline(always)]
+    fn synapse(&mut self, pre: usize, post: usize, _k: usize, w: &mut W) {
+        if pre != self.pre {
+            self.plan = Plan::resolve(self.terms, Which::Pre, pre, &self.src);
+            self.pre = pre;
+        }
+        let dw = self.plan.delta(post, w.get());
+        if dw != Fix::ZERO {
+            self.bounds.update(w, dw, self.rng);
+        }
     }
 }
 
@@ -275,6 +555,17 @@ impl<'a, W: Weight, P: Synapses<W>> Plastic<'a, W, P> {
     pub fn propagate(&mut self, pre_spikes: &[u16], target: &mut [Fix], sig: &Signals<'_>) {
         if self.st.rule.on_pre.is_empty() {
             self.proj.accumulate(pre_spikes);
+        } else if resolvable(&self.st.rule.on_pre, Which::Pre) {
+            let (rule, src, rng) = Sources::split(&mut self.st, sig);
+            let mut hook = FastPreHook {
+                terms: &rule.on_pre,
+                src,
+                bounds: Bounds::of(rule),
+                rng,
+                pre: usize::MAX,
+                plan: Plan::Terms(heapless::Vec::new()),
+            };
+            self.proj.accumulate_with(pre_spikes, &mut hook);
         } else {
             let mut hook = PreHook {
                 st: &mut self.st,
@@ -290,7 +581,19 @@ impl<'a, W: Weight, P: Synapses<W>> Plastic<'a, W, P> {
     pub fn learn(&mut self, pre_spikes: &[u16], post_spikes: &[u16], sig: &Signals<'_>) {
         let st = &mut self.st;
         bump(&st.rule.pre_traces, st.pre_tr, st.n_pre, pre_spikes);
-        if !st.rule.on_post.is_empty() {
+        if !st.rule.on_post.is_empty() && resolvable(&st.rule.on_post, Which::Post) {
+            let (rule, src, rng) = Sources::split(st, sig);
+            let bounds = Bounds::of(rule);
+            for &j in post_spikes {
+                let plan = Plan::resolve(&rule.on_post, Which::Post, j as usize, &src);
+                self.proj.for_each_incoming(j as usize, |i, _k, w| {
+                    let dw = plan.delta(i, w.get());
+                    if dw != Fix::ZERO {
+                        bounds.update(w, dw, rng);
+                    }
+                });
+            }
+        } else if !st.rule.on_post.is_empty() {
             for &j in post_spikes {
                 let j = j as usize;
                 self.proj
