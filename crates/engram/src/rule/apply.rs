@@ -17,7 +17,7 @@
 
 use super::{Factor, MAX_TERMS, MAX_TRACES, Post, Pre, Rule, Target, Term};
 use crate::error::{ConfigError, check_len};
-use crate::num::{Fix, Frac, Rng, Rounding, Weight, mul};
+use crate::num::{Fix, Frac, Rng, Rounding, Weight, mul, shr_round};
 use crate::projection::{SynapseHook, Synapses};
 use core::marker::PhantomData;
 
@@ -469,29 +469,117 @@ impl<'x> Plan<'x> {
     }
 }
 
+impl Bounds {
+    /// Hard bounds and rounding to nearest: the update needs no generator.
+    fn nearest_hard(&self) -> bool {
+        !self.soft && self.rounding == Rounding::Nearest
+    }
+
+    /// [`Bounds::update`] when `Δ ≠ 0`, specialised at compile time: with `NEAREST` (the caller
+    /// checked [`Bounds::nearest_hard`]) it is the same arithmetic without branches on the mode, and
+    /// a zero `Δ` rewrites the weight unchanged (`saturate(w) = w`) instead of skipping it, so the
+    /// loop has no data-dependent branch.
+    #[inline(always)]
+    fn apply<W: Weight, const NEAREST: bool>(&self, w: &mut W, delta: Fix, rng: &mut Rng) {
+        if NEAREST {
+            let cur = w.get();
+            let step = shr_round(delta.to_bits() as i64, 16);
+            let new = (cur as i64 + step).clamp(self.w_min as i64, self.w_max as i64) as i32;
+            *w = W::saturate(if delta != Fix::ZERO { new } else { cur });
+        } else if delta != Fix::ZERO {
+            self.update(w, delta, rng);
+        }
+    }
+}
+
 /// The `on_pre` terms on the fast path, as a [`SynapseHook`]: the plan is resolved when the
 /// presynaptic neuron changes (once per spike: the projections visit a spike's synapses together).
-struct FastPreHook<'r, 'x> {
+/// `SINGLE`: the plan is always [`Plan::Single`] (kept unpacked in `prefix`, `var`); `NEAREST`: see
+/// [`Bounds::apply`]. Both are chosen once per call, so the synapse loop has no match on them.
+struct FastPreHook<'r, 'x, const SINGLE: bool, const NEAREST: bool> {
     terms: &'x [Term],
     src: Sources<'x>,
     bounds: Bounds,
     rng: &'r mut Rng,
     pre: usize,
     plan: Plan<'x>,
+    prefix: Fix,
+    var: &'x [Fix],
 }
 
-impl<W: Weight> SynapseHook<W> for FastPreHook<'_, '_> {
+impl<'r, 'x, const SINGLE: bool, const NEAREST: bool> FastPreHook<'r, 'x, SINGLE, NEAREST> {
+    fn new(terms: &'x [Term], src: Sources<'x>, bounds: Bounds, rng: &'r mut Rng) -> Self {
+        FastPreHook {
+            terms,
+            src,
+            bounds,
+            rng,
+            pre: usize::MAX,
+            plan: Plan::Terms(heapless::Vec::new()),
+            prefix: Fix::ZERO,
+            var: &[],
+        }
+    }
+
+    fn run<W: Weight, P: Synapses<W>>(mut self, proj: &mut P, spikes: &[u16]) {
+        proj.accumulate_with(spikes, &mut self);
+    }
+}
+
+impl<W: Weight, const SINGLE: bool, const NEAREST: bool> SynapseHook<W>
+    for FastPreHook<'_, '_, SINGLE, NEAREST>
+{
     #[inline(always)]
     fn synapse(&mut self, pre: usize, post: usize, _k: usize, w: &mut W) {
         if pre != self.pre {
             self.plan = Plan::resolve(self.terms, Which::Pre, pre, &self.src);
+            if let Plan::Single { prefix, var } = self.plan {
+                (self.prefix, self.var) = (prefix, var);
+            }
             self.pre = pre;
         }
-        let dw = self.plan.delta(post, w.get());
-        if dw != Fix::ZERO {
-            self.bounds.update(w, dw, self.rng);
+        let dw = if SINGLE {
+            mul(self.prefix, at(self.var, post))
+        } else {
+            self.plan.delta(post, w.get())
+        };
+        self.bounds.apply::<W, NEAREST>(w, dw, self.rng);
+    }
+}
+
+/// The `on_post` terms on the fast path for the postsynaptic spikes `post` (see [`FastPreHook`]
+/// for `SINGLE` and `NEAREST`).
+#[inline(always)]
+fn fast_post<W: Weight, P: Synapses<W>, const SINGLE: bool, const NEAREST: bool>(
+    proj: &mut P,
+    terms: &[Term],
+    src: &Sources<'_>,
+    bounds: Bounds,
+    rng: &mut Rng,
+    post: &[u16],
+) {
+    for &j in post {
+        let plan = Plan::resolve(terms, Which::Post, j as usize, src);
+        match (SINGLE, &plan) {
+            (true, &Plan::Single { prefix, var }) => {
+                proj.for_each_incoming(j as usize, |i, _k, w| {
+                    bounds.apply::<W, NEAREST>(w, mul(prefix, at(var, i)), rng);
+                });
+            }
+            _ => {
+                proj.for_each_incoming(j as usize, |i, _k, w| {
+                    let dw = plan.delta(i, w.get());
+                    bounds.apply::<W, NEAREST>(w, dw, rng);
+                });
+            }
         }
     }
+}
+
+/// Whether `terms` (which must be [`resolvable`] at `which`) always resolve to [`Plan::Single`]: the
+/// shape of a plan does not depend on the spiking neuron, only on the kinds of the quantities.
+fn single(terms: &[Term], which: Which, src: &Sources<'_>) -> bool {
+    matches!(Plan::resolve(terms, which, 0, src), Plan::Single { .. })
 }
 
 impl<'a, W: Weight, P: Synapses<W>> Plastic<'a, W, P> {
@@ -557,15 +645,16 @@ impl<'a, W: Weight, P: Synapses<W>> Plastic<'a, W, P> {
             self.proj.accumulate(pre_spikes);
         } else if resolvable(&self.st.rule.on_pre, Which::Pre) {
             let (rule, src, rng) = Sources::split(&mut self.st, sig);
-            let mut hook = FastPreHook {
-                terms: &rule.on_pre,
-                src,
-                bounds: Bounds::of(rule),
-                rng,
-                pre: usize::MAX,
-                plan: Plan::Terms(heapless::Vec::new()),
-            };
-            self.proj.accumulate_with(pre_spikes, &mut hook);
+            let (t, b) = (&rule.on_pre[..], Bounds::of(rule));
+            let p = &mut self.proj;
+            match (single(t, Which::Pre, &src), b.nearest_hard()) {
+                (true, true) => FastPreHook::<true, true>::new(t, src, b, rng).run(p, pre_spikes),
+                (true, false) => FastPreHook::<true, false>::new(t, src, b, rng).run(p, pre_spikes),
+                (false, true) => FastPreHook::<false, true>::new(t, src, b, rng).run(p, pre_spikes),
+                (false, false) => {
+                    FastPreHook::<false, false>::new(t, src, b, rng).run(p, pre_spikes)
+                }
+            }
         } else {
             let mut hook = PreHook {
                 st: &mut self.st,
@@ -583,15 +672,13 @@ impl<'a, W: Weight, P: Synapses<W>> Plastic<'a, W, P> {
         bump(&st.rule.pre_traces, st.pre_tr, st.n_pre, pre_spikes);
         if !st.rule.on_post.is_empty() && resolvable(&st.rule.on_post, Which::Post) {
             let (rule, src, rng) = Sources::split(st, sig);
-            let bounds = Bounds::of(rule);
-            for &j in post_spikes {
-                let plan = Plan::resolve(&rule.on_post, Which::Post, j as usize, &src);
-                self.proj.for_each_incoming(j as usize, |i, _k, w| {
-                    let dw = plan.delta(i, w.get());
-                    if dw != Fix::ZERO {
-                        bounds.update(w, dw, rng);
-                    }
-                });
+            let (t, b) = (&rule.on_post[..], Bounds::of(rule));
+            let (p, s) = (&mut self.proj, post_spikes);
+            match (single(t, Which::Post, &src), b.nearest_hard()) {
+                (true, true) => fast_post::<W, P, true, true>(p, t, &src, b, rng, s),
+                (true, false) => fast_post::<W, P, true, false>(p, t, &src, b, rng, s),
+                (false, true) => fast_post::<W, P, false, true>(p, t, &src, b, rng, s),
+                (false, false) => fast_post::<W, P, false, false>(p, t, &src, b, rng, s),
             }
         } else if !st.rule.on_post.is_empty() {
             for &j in post_spikes {
