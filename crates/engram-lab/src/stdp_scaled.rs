@@ -248,7 +248,12 @@ impl<'a, W: Weight> Network<'a, W> {
 
     /// Mean rate per input over the whole run so far (Hz).
     pub fn input_hz(&self) -> f32 {
-        rate(self.counts.input_spikes, self.group.len(), self.t, self.dt_ms)
+        rate(
+            self.counts.input_spikes,
+            self.group.len(),
+            self.t,
+            self.dt_ms,
+        )
     }
 
     /// The raw weights, `w[pre][post]`.
@@ -267,11 +272,7 @@ impl<'a, W: Weight> Network<'a, W> {
     /// (the shape of `engram_lab::Observe::spikes`).
     pub fn observe_spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
         visit("input", self.group.len(), self.input.as_slice());
-        visit(
-            "output",
-            self.neurons.len(),
-            self.neurons.spikes.as_slice(),
-        );
+        visit("output", self.neurons.len(), self.neurons.spikes.as_slice());
     }
 
     /// Visits the metrics: `output_hz`, `input_hz` (means since construction) and `mean_weight`
@@ -284,16 +285,17 @@ impl<'a, W: Weight> Network<'a, W> {
 
     /// Visits the weights in weight units (ḡ, fraction of g_L) with their bounds `(0, g_max)` (the
     /// shape of `engram_lab::Observe::weights`).
-    pub fn observe_weights(
-        &self,
-        visit: &mut dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>),
-    ) {
+    pub fn observe_weights(&self, visit: &mut WeightVisitor<'_>) {
         let scale = self.plastic.proj.scale();
         let top = scale.to_f32(self.plastic.rule().bounds().1);
         let mut it = self.weights().iter().map(|w| scale.to_f32(w.get()));
         visit("w", (0.0, top), &mut it);
     }
 }
+
+/// What [`Network::observe_weights`] calls: `(name, (w_min, w_max), weights in weight units)`.
+pub type WeightVisitor<'v> =
+    dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>) + 'v;
 
 fn rate(spikes: u64, n: usize, steps: u64, dt_ms: f32) -> f32 {
     if n == 0 || steps == 0 {
@@ -422,7 +424,12 @@ mod tests {
             for _ in 0..steps {
                 net.step();
             }
-            let moved = net.weights().iter().zip(&w0).filter(|(a, b)| a != b).count();
+            let moved = net
+                .weights()
+                .iter()
+                .zip(&w0)
+                .filter(|(a, b)| a != b)
+                .count();
             (net.state_hash(), moved)
         };
         let (h, moved) = run(&cfg, 3000);
