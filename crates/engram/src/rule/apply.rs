@@ -14,6 +14,17 @@
 //!
 //! Nothing here allocates or panics: sizes are validated in [`Plastic::new`]; out-of-range indices
 //! and missing signals read as 0.
+//!
+//! **Two paths, one result.** `on_pre` and `on_post` terms whose quantities split into "same for
+//! every synapse of this spike" and at most one "per synapse" quantity per term (every spike-timing
+//! rule here: pair, triplet, modulated variants) run on a fast path: the event-side values are read
+//! and folded into the coefficient once per spike (`Plan::resolve`), and the synapse loop only
+//! multiplies by the synapse-side value, with the update specialised at compile time for the common
+//! single-term, nearest-rounding, hard-bound case (a vectorisable dense-row loop, through
+//! [`SynapseHook::dense_row`]). The same `mul`s run on the same values in the same order as in the
+//! general path (`State::apply`), so the results are bit-identical
+//! (`fast_path_matches_the_general_path_bit_for_bit`). Everything else — eligibility targets, tick
+//! sweeps — takes the general path.
 
 use super::{Factor, MAX_TERMS, MAX_TRACES, Post, Pre, Rule, Target, Term};
 use crate::error::{ConfigError, check_len};
