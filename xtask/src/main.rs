@@ -16,6 +16,7 @@
 //! `defmt-decoder` (its log stream), `object` (its ELF) and `toml` (the instruction budget).
 
 mod defmt;
+mod peers;
 mod qemu;
 mod size;
 
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         "bench" => run("cargo", &["bench", "-p", "engram"], &[]),
         "qemu" => qemu::qemu(&root(), args.iter().any(|a| a == "--bless")),
         "size" => size::size(&root()),
+        "peers" => peers::peers(&root(), &args[1..]),
         "qemu-run" => qemu::qemu_run(&args[1..]),
         "defmt-decode" => match args.get(1) {
             Some(elf) => defmt::decode_stdin(Path::new(elf)),

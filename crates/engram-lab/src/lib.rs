@@ -30,6 +30,7 @@
 //! | `triplet` | [`triplet`] | Pfister & Gerstner (2006) on Sjöström et al. (2001): triplet STDP potentiates both pairing orders at high frequency, pair STDP cannot |
 //! | `pes` | [`pes`] | MacNeil & Eliasmith (2011), Nengo's PES: a spiking LIF ensemble learns decoders of x and x² online from zero |
 //! | `song2000` | [`song2000`] | Song, Miller & Abbott (2000): additive STDP on a conductance LIF neuron with 1000 Poisson inputs makes the weights bimodal and the output rate nearly independent of the input rate |
+//! | `stdp-scaled` | [`stdp_scaled`] | Song 2000 scaled (benchmark model 3 against Brian2 and NEST): 1000 Poisson inputs onto 100 LIF neurons with pair STDP on all 100 000 synapses |
 //! | `eprop` | [`eprop`] | Bellec et al. (2020): e-prop trains a recurrent LIF network to generate a sum of sinusoids (symmetric and random feedback) |
 //! | `pattern-in-noise` | [`pattern_in_noise`] | Masquelier, Guyonneau & Thorpe (2008): one LIF neuron with STDP finds a 50 ms spike pattern repeated at random times in Poisson noise, and fires ever earlier in it |
 //! | `cartpole` | [`cartpole`] | Barto, Sutton & Anderson (1983): the cart-pole, balanced by a spiking actor-critic (TD error as the third factor) learning online from failures |
@@ -53,6 +54,7 @@ pub mod pattern_in_noise;
 pub mod pes;
 pub mod phototaxis;
 pub mod song2000;
+pub mod stdp_scaled;
 pub mod triplet;
 
 use engram::hash::{Fnv64, StateHash, hash_rule_state};

@@ -1,6 +1,6 @@
 //! All-to-all projection with a dense weight matrix.
 
-use super::{MAX_SIDE, Pending, SpikeProjection, Static, SynapseHook, add_row, deliver_acc};
+use super::{MAX_SIDE, Pending, SpikeProjection, Static, SynapseHook, deliver_acc};
 use crate::error::{ConfigError, check_len};
 use crate::num::{Fix, Scale, Weight};
 
@@ -134,9 +134,9 @@ impl<'a, W: Weight> Dense<'a, W> {
                 continue;
             };
             if self.pending.next::<W>() {
-                add_row::<W, H, true>(self.acc, row, i, i * n_post, hook);
+                hook.dense_row::<true>(self.acc, row, i, i * n_post);
             } else {
-                add_row::<W, H, false>(self.acc, row, i, i * n_post, hook);
+                hook.dense_row::<false>(self.acc, row, i, i * n_post);
             }
         }
     }

@@ -105,6 +105,25 @@ pub trait SpikeProjection {
 pub trait SynapseHook<W: Weight> {
     /// Visits one synapse.
     fn synapse(&mut self, pre: usize, post: usize, k: usize, w: &mut W);
+
+    /// Transmits one presynaptic spike of `pre` along a dense row: for each `post` in order,
+    /// `acc[post] += row[post]` (saturating if `SAT`, see [`Dense`]) then
+    /// [`synapse`](Self::synapse)`(pre, post, base + post, &mut row[post])`, over the shorter of
+    /// `acc` and `row`. A hook may override it with a loop that does the same per synapse but that
+    /// the compiler can vectorise (the learning rule's fast path does, for pair STDP); the result
+    /// must be the same.
+    #[inline(always)]
+    fn dense_row<const SAT: bool>(
+        &mut self,
+        acc: &mut [i32],
+        row: &mut [W],
+        pre: usize,
+        base: usize,
+    ) where
+        Self: Sized,
+    {
+        add_row::<W, Self, SAT>(acc, row, pre, base, self);
+    }
 }
 
 /// Plastic access to a projection's synapses, for the learning-rule applier ([`crate::rule`]).
@@ -168,7 +187,7 @@ fn deliver_acc(acc: &mut [i32], scale: Scale, target: &mut [Fix]) {
 /// `SAT = false` is the plain add (the caller guarantees it cannot overflow, see the module doc);
 /// `SAT = true` saturates.
 #[inline(always)]
-fn add_row<W: Weight, H: SynapseHook<W>, const SAT: bool>(
+pub(crate) fn add_row<W: Weight, H: SynapseHook<W>, const SAT: bool>(
     acc: &mut [i32],
     row: &mut [W],
     pre: usize,
