@@ -12,7 +12,7 @@ use crate::config::{Error, to_table, typed};
 use engram_lab::homeostasis::Mechanism;
 use engram_lab::{
     Observe, Simulation, bandit, bcm, brette2007, cartpole, distal_reward, eprop, homeostasis,
-    izhikevich2003, oja_pca, pattern_in_noise, pes, phototaxis, song2000,
+    izhikevich2003, oja_pca, pattern_in_noise, pes, phototaxis, song2000, stdp_scaled,
 };
 use std::time::{Duration, Instant};
 
@@ -64,6 +64,8 @@ pub enum Experiment {
     /// Song, Miller & Abbott (2000): STDP on 1000 Poisson inputs onto one LIF neuron
     /// (`song2000::Config::check`).
     Song2000,
+    /// Benchmark model 3 (against Brian2 and NEST): pair STDP on 1000 × 100 synapses.
+    StdpScaled,
     /// Masquelier et al. (2008): STDP finds a spike pattern hidden in Poisson noise.
     PatternInNoise,
     /// A k-armed bandit learned with reward-modulated STDP (closed loop).
@@ -76,7 +78,7 @@ pub enum Experiment {
 
 impl Experiment {
     /// Every experiment, in listing order.
-    pub const ALL: [Experiment; 15] = [
+    pub const ALL: [Experiment; 16] = [
         Experiment::Izhikevich2003,
         Experiment::BretteCuba,
         Experiment::BretteCoba,
@@ -88,6 +90,7 @@ impl Experiment {
         Experiment::OjaPca,
         Experiment::Bcm,
         Experiment::Song2000,
+        Experiment::StdpScaled,
         Experiment::PatternInNoise,
         Experiment::Bandit,
         Experiment::Phototaxis,
@@ -139,6 +142,7 @@ impl Experiment {
             Experiment::OjaPca => to_table(&oja_pca::Config::default()),
             Experiment::Bcm => to_table(&bcm::Config::default()),
             Experiment::Song2000 => to_table(&song2000::Config::default()),
+            Experiment::StdpScaled => to_table(&stdp_scaled::Config::default()),
             Experiment::PatternInNoise => to_table(&pattern_in_noise::Config::default()),
             Experiment::Bandit => to_table(&bandit::Config::default()),
             // A run first measures the time to the light with plasticity off, then learns.
@@ -230,6 +234,13 @@ impl Experiment {
                     let mut net = song2000::Network::new(&cfg, b.storage())?;
                     f(&mut net, &info(&cfg, cfg.dt_ms, syn, None))
                 }
+            }
+            Experiment::StdpScaled => {
+                let cfg: stdp_scaled::Config = typed(cfg)?;
+                let mut b = stdp_scaled::Buffers::<i16>::new(&cfg);
+                let mut net = stdp_scaled::Network::new(&cfg, b.storage())?;
+                let syn = cfg.n_in * cfg.n_out;
+                f(&mut net, &info(&cfg, cfg.dt_ms, syn, None))
             }
             Experiment::PatternInNoise => {
                 let cfg: pattern_in_noise::Config = typed(cfg)?;
@@ -374,6 +385,16 @@ impl Experiment {
                 environment: "Poisson trains: excitatory at 20 Hz, inhibitory at 10 Hz",
                 duration_ms: 2000.0,
                 neurons: 1,
+            },
+            Experiment::StdpScaled => About {
+                name: "stdp-scaled",
+                describe: "benchmark model 3 (cargo xtask peers): 1000 Poisson inputs onto 100 conductance LIF neurons, pair STDP on all 100 000 synapses, dt 0.1 ms",
+                architecture: "1000 Poisson inputs → 100 conductance LIF neurons, dense plastic i16 weights",
+                rule: "additive all-to-all pair STDP (Song et al. 2000 parameters), bounds [0, g_max]",
+                objective: "none explicit (the benchmark measures speed; rates logged)",
+                environment: "1000 independent Poisson trains at 10 Hz",
+                duration_ms: 1000.0,
+                neurons: 100,
             },
             Experiment::PatternInNoise => About {
                 name: "pattern-in-noise",

@@ -267,35 +267,30 @@ impl<'a, W: Weight> Network<'a, W> {
         let sum: i64 = ws.iter().map(|w| w.get() as i64).sum();
         sum as f32 / ws.len().max(1) as f32 / self.plastic.rule().bounds().1.max(1) as f32
     }
+}
 
-    /// Visits each population's spikes of the last step as `(name, size, spikes)`: `input`, `output`
-    /// (the shape of `engram_lab::Observe::spikes`).
-    pub fn observe_spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
+/// Populations `input`, `output`; metrics `output_hz`, `input_hz` (means since construction) and
+/// `mean_weight` (fraction of `g_max`); weights `w` in weight units (ḡ, fraction of g_L), bounds
+/// `(0, g_max)`.
+impl<W: Weight> crate::Observe for Network<'_, W> {
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
         visit("input", self.group.len(), self.input.as_slice());
         visit("output", self.neurons.len(), self.neurons.spikes.as_slice());
     }
 
-    /// Visits the metrics: `output_hz`, `input_hz` (means since construction) and `mean_weight`
-    /// (fraction of `g_max`) (the shape of `engram_lab::Observe::metrics`).
-    pub fn observe_metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
         visit("output_hz", self.output_hz());
         visit("input_hz", self.input_hz());
         visit("mean_weight", self.mean_weight());
     }
 
-    /// Visits the weights in weight units (ḡ, fraction of g_L) with their bounds `(0, g_max)` (the
-    /// shape of `engram_lab::Observe::weights`).
-    pub fn observe_weights(&self, visit: &mut WeightVisitor<'_>) {
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
         let scale = self.plastic.proj.scale();
         let top = scale.to_f32(self.plastic.rule().bounds().1);
         let mut it = self.weights().iter().map(|w| scale.to_f32(w.get()));
         visit("w", (0.0, top), &mut it);
     }
 }
-
-/// What [`Network::observe_weights`] calls: `(name, (w_min, w_max), weights in weight units)`.
-pub type WeightVisitor<'v> =
-    dyn FnMut(&'static str, (f32, f32), &mut dyn Iterator<Item = f32>) + 'v;
 
 fn rate(spikes: u64, n: usize, steps: u64, dt_ms: f32) -> f32 {
     if n == 0 || steps == 0 {
