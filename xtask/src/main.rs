@@ -2,7 +2,7 @@
 //!
 //! | command | what it runs |
 //! | --- | --- |
-//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `qemu` and `size` (below), and the host tests (last, so their tally closes the log) |
+//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `qemu` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), and the host tests (last, so their tally closes the log) |
 //! | `cargo xtask test` | the host tests only (`cargo test --workspace`) |
 //! | `cargo xtask targets` | the `no_std` builds of the core only |
 //! | `cargo xtask bench` | the criterion benchmarks of the core |
@@ -91,6 +91,8 @@ fn ci() -> Result<(), String> {
     targets()?;
     qemu::qemu(&root(), false)?;
     size::size(&root())?;
+    // The engram side of the peer benchmarks, briefly (the comparison itself is too long for CI).
+    peers::peers(&root(), &["--quick".to_string()])?;
     // The host tests run last so that their tally is the run's closing line.
     test()
 }
