@@ -465,6 +465,15 @@ impl Experiment {
         ]
     }
 
+    /// The reporting interval of `metrics.csv` when `--report-every` is not given (`None`: 1/200 of
+    /// the run). Phototaxis reports every control step (20 ms), so its trajectory is drawn whole.
+    pub fn default_report_ms(self) -> Option<f64> {
+        match self {
+            Experiment::Phototaxis => Some(20.0),
+            _ => None,
+        }
+    }
+
     /// Default simulated duration (ms).
     pub fn default_duration_ms(self) -> f64 {
         self.about().duration_ms

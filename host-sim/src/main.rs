@@ -261,7 +261,7 @@ fn run(args: &RunArgs, out: Option<PathBuf>, plots: bool) -> Result<(), Error> {
         exp,
         config: cfg,
         length: length(args, exp),
-        report_every_ms: args.report_every,
+        report_every_ms: args.report_every.or(exp.default_report_ms()),
         spike_window_ms: args.spike_window.0,
         out: out.clone(),
         progress: Progress::auto(),
@@ -406,7 +406,7 @@ fn run_sweep(
         grid,
         shard,
         length: length(args, exp),
-        report_every_ms: args.report_every,
+        report_every_ms: args.report_every.or(exp.default_report_ms()),
         spike_window_ms: args.spike_window.0,
         out: out.clone(),
     };

@@ -6,7 +6,8 @@
 //! - `objective`: the `objective` metric over time (the learning curve), with `reward` if reported;
 //! - `metrics`: every metric and population rate over time, one panel each;
 //! - `weights-<projection>`: the weight histogram at each snapshot of `weights.csv`, one line each;
-//! - `trajectory`: the path of `x, y` and of `light_x, light_y`, when the metrics include them;
+//! - `trajectory`: the path of `x, y` and the places of `light_x, light_y` in the first and the last
+//!   tenth of the run, when the metrics include them;
 //! - `episodes`: episode lengths (and rewards) from `episodes.csv`, when present;
 //! - in a sweep folder, `sweep`: every point's learning curve (its `objective`, or its first metric)
 //!   in one figure, labelled with its grid values.
@@ -224,6 +225,54 @@ fn draw_lines_marked<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A vehicle's path (line, starting point marked) and the places of the light (dots) in arena
+/// coordinates.
+fn draw_path<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    path: &[(f64, f64)],
+    lights: &[(f64, f64)],
+) -> Result<(), String> {
+    let all = || path.iter().chain(lights);
+    let (x0, x1) = range(all().map(|p| p.0));
+    let (y0, y1) = range(all().map(|p| p.1));
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(32)
+        .y_label_area_size(48)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("x (m)")
+        .y_desc("y (m)")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let vehicle = Palette99::pick(0).to_rgba();
+    let light = Palette99::pick(1).to_rgba();
+    chart
+        .draw_series(LineSeries::new(
+            path.iter().copied(),
+            vehicle.stroke_width(1),
+        ))
+        .map_err(|e| e.to_string())?
+        .label("vehicle")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], vehicle.stroke_width(2)));
+    chart
+        .draw_series(lights.iter().map(|&p| Circle::new(p, 6, light.filled())))
+        .map_err(|e| e.to_string())?
+        .label("light")
+        .legend(move |(x, y)| Circle::new((x + 8, y), 5, light.filled()));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 fn draw_panels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     panels: &[(String, Vec<Series>)],
@@ -280,24 +329,41 @@ fn plot_metrics(dir: &Path, t: &Table, files: &mut Vec<PathBuf>) -> Result<(), E
             draw_panels(root, &panels, "t (ms)")
         })?;
     }
-    if let (Some(px), Some(py)) = (col("x"), col("y"))
-        && t.col("light_x").is_some()
+    if let (Some(px), Some(py), Some(lx), Some(ly)) =
+        (col("x"), col("y"), col("light_x"), col("light_y"))
     {
-        let path = |a: &Series, b: &Series| -> Vec<(f64, f64)> {
-            a.1.iter().zip(&b.1).map(|(p, q)| (p.1, q.1)).collect()
+        // Two panels: the first and the last tenth of the run (before and after learning), the
+        // vehicle's path as a line, the light's places as dots.
+        let n = px.1.len();
+        let k = (n / 10).max(1);
+        let pick = |s: &Series, r: std::ops::Range<usize>| -> Vec<f64> {
+            s.1.get(r).unwrap_or(&[]).iter().map(|p| p.1).collect()
         };
-        let mut series = vec![("vehicle".to_string(), path(&px, &py))];
-        if let (Some(lx), Some(ly)) = (col("light_x"), col("light_y")) {
-            series.push(("light".to_string(), path(&lx, &ly)));
-        }
-        figure!(dir, "trajectory", files, 900, |root| {
-            draw_lines_marked(
-                root,
-                "trajectory (dots: where each ended)",
-                "x",
-                &series,
-                true,
-            )
+        let panel = |r: std::ops::Range<usize>| {
+            let path: Vec<(f64, f64)> = pick(&px, r.clone())
+                .into_iter()
+                .zip(pick(&py, r.clone()))
+                .collect();
+            let mut lights: Vec<(f64, f64)> =
+                pick(&lx, r.clone()).into_iter().zip(pick(&ly, r)).collect();
+            lights.dedup();
+            (path, lights)
+        };
+        let before = panel(0..k.min(n));
+        let after = panel(n.saturating_sub(k)..n);
+        let t_end = px.1.last().map_or(0.0, |p| p.0);
+        let titles = [
+            format!("first tenth of the run (t < {:.0} s)", t_end / 10_000.0),
+            format!("last tenth of the run (t > {:.0} s)", t_end * 0.9 / 1000.0),
+        ];
+        figure!(dir, "trajectory", files, 520, |root| {
+            let areas = root.split_evenly((1, 2));
+            for (area, ((path, lights), title)) in
+                areas.iter().zip([&before, &after].into_iter().zip(&titles))
+            {
+                draw_path(area, title, path, lights)?;
+            }
+            Ok(())
         })?;
     }
     Ok(())
