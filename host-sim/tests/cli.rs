@@ -84,6 +84,8 @@ fn every_experiment_runs_and_its_outputs_parse() {
                 "40",
                 "--seed",
                 "5",
+                "--report-every",
+                "0.1",
                 "--no-plots",
                 "--out",
             ])
@@ -92,7 +94,7 @@ fn every_experiment_runs_and_its_outputs_parse() {
             .success();
         let (header, rows) = csv(&dir.join("metrics.csv"));
         assert_eq!(header[0], "t_ms");
-        // One row at t = 0, then one per reporting interval (here every step: 40 / 200 < 1).
+        // One row at t = 0, then one per reporting interval (every step: 0.1 ms is at most one).
         assert_eq!(rows.len(), 41, "{exp}");
         for r in &rows[1..] {
             for (h, v) in header.iter().zip(r) {
