@@ -12,7 +12,7 @@ use crate::config::{Error, to_table, typed};
 use engram_lab::homeostasis::Mechanism;
 use engram_lab::{
     Observe, Simulation, bandit, bcm, brette2007, cartpole, distal_reward, eprop, homeostasis,
-    izhikevich2003, oja_pca, pattern_in_noise, pes, phototaxis, song2000, stdp_scaled,
+    izhikevich2003, oja_pca, pattern_in_noise, pes, phototaxis, song2000, stdp_scaled, triplet,
 };
 use std::time::{Duration, Instant};
 
@@ -64,6 +64,8 @@ pub enum Experiment {
     /// Song, Miller & Abbott (2000): STDP on 1000 Poisson inputs onto one LIF neuron
     /// (`song2000::Config::check`).
     Song2000,
+    /// Pfister & Gerstner (2006) on Sjöström et al. (2001): triplet STDP's pairing-frequency curve.
+    TripletFrequency,
     /// Benchmark model 3 (against Brian2 and NEST): pair STDP on 1000 × 100 synapses.
     StdpScaled,
     /// Masquelier et al. (2008): STDP finds a spike pattern hidden in Poisson noise.
@@ -78,7 +80,7 @@ pub enum Experiment {
 
 impl Experiment {
     /// Every experiment, in listing order.
-    pub const ALL: [Experiment; 16] = [
+    pub const ALL: [Experiment; 17] = [
         Experiment::Izhikevich2003,
         Experiment::BretteCuba,
         Experiment::BretteCoba,
@@ -90,6 +92,7 @@ impl Experiment {
         Experiment::OjaPca,
         Experiment::Bcm,
         Experiment::Song2000,
+        Experiment::TripletFrequency,
         Experiment::StdpScaled,
         Experiment::PatternInNoise,
         Experiment::Bandit,
@@ -142,6 +145,7 @@ impl Experiment {
             Experiment::OjaPca => to_table(&oja_pca::Config::default()),
             Experiment::Bcm => to_table(&bcm::Config::default()),
             Experiment::Song2000 => to_table(&song2000::Config::default()),
+            Experiment::TripletFrequency => to_table(&triplet::Config::default()),
             Experiment::StdpScaled => to_table(&stdp_scaled::Config::default()),
             Experiment::PatternInNoise => to_table(&pattern_in_noise::Config::default()),
             Experiment::Bandit => to_table(&bandit::Config::default()),
@@ -234,6 +238,15 @@ impl Experiment {
                     let mut net = song2000::Network::new(&cfg, b.storage())?;
                     f(&mut net, &info(&cfg, cfg.dt_ms, syn, None))
                 }
+            }
+            Experiment::TripletFrequency => {
+                let cfg: triplet::Config = typed(cfg)?;
+                let mut b = triplet::Buffers::new();
+                let mut net = triplet::Network::new(&cfg, &mut b)?;
+                f(
+                    &mut net,
+                    &info(&cfg, triplet::DT_MS, triplet::PROTOCOLS, None),
+                )
             }
             Experiment::StdpScaled => {
                 let cfg: stdp_scaled::Config = typed(cfg)?;
@@ -384,6 +397,17 @@ impl Experiment {
                 objective: "none explicit: competition gives bimodal weights and a stable output rate (logged as `objective`: fraction of weights near a bound)",
                 environment: "Poisson trains: excitatory at 20 Hz, inhibitory at 10 Hz",
                 duration_ms: 2000.0,
+                neurons: 1,
+            },
+            Experiment::TripletFrequency => About {
+                name: "triplet-frequency",
+                describe: "Pfister & Gerstner (2006) on Sjöström et al. (2001): 60 pre/post pairings at ±10 ms, 0.1–50 Hz; triplet STDP potentiates both orders at high frequency (pair STDP cannot)",
+                architecture: "one synapse per protocol (14: 7 frequencies × 2 orders), pre and post spike times imposed, i16 weight from 1 in [0, 2]",
+                rule: "triplet STDP, all-to-all (Pfister & Gerstner's visual-cortex fit); `--set model=triplet-nearest` or `model=pair` (the control)",
+                objective: "none explicit: the published outcome is Δw per protocol; logged as `objective`: χ² against Sjöström's 10 points (s.e.m. units) over the finished protocols",
+                environment: "Sjöström's pairing protocol: 60 pairs, post 10 ms after (or before) pre, at 0.1, 1, 10, 20, 30, 40, 50 Hz, one protocol after the other",
+                duration_ms: triplet::Network::total_steps(&triplet::Config::default())
+                    .map_or(0.0, |s| s as f64 * triplet::DT_MS as f64),
                 neurons: 1,
             },
             Experiment::StdpScaled => About {

@@ -290,3 +290,52 @@ fn schedule_places_spikes_on_the_grid() {
     assert!(Schedule::new(&Protocol::sjostrom(100.0, 10), 1.0).is_err());
     assert!(Schedule::new(&Protocol::sjostrom(0.0, 10), 1.0).is_err());
 }
+
+/// `engram run triplet-frequency`: the 14 protocols run one after the other in one `Network`, each
+/// bit for bit as [`weight_change`] runs it alone; its χ² against the data separates the triplet rule
+/// from the pair rule.
+#[test]
+fn the_frequency_experiment_runs_every_protocol_as_alone() {
+    use engram_lab::Simulation;
+    use engram_lab::triplet::{Buffers, Config, Model, Network, PROTOCOLS, protocol};
+    for (model, chi2_range) in [
+        (Model::TripletAllToAll, 0.0..10.0),
+        (Model::TripletNearest, 0.0..10.0),
+        (Model::Pair, 50.0..f32::INFINITY),
+    ] {
+        let cfg = Config {
+            model,
+            ..Config::default()
+        };
+        let mut b = Buffers::new();
+        let mut net = Network::new(&cfg, &mut b).unwrap();
+        let total = Network::total_steps(&cfg).unwrap();
+        let mut spikes = 0;
+        for _ in 0..total {
+            net.step();
+            spikes += net.spike_count();
+        }
+        assert_eq!(
+            net.current(),
+            PROTOCOLS,
+            "{model:?}: not every protocol ran"
+        );
+        assert_eq!(spikes, PROTOCOLS * 2 * PAIRINGS as usize, "{model:?}");
+        for i in 0..PROTOCOLS {
+            let alone = weight_change(&model.rule(), &protocol(i, PAIRINGS)).unwrap();
+            assert_eq!(net.weight_change(i), alone, "{model:?}, protocol {i}");
+        }
+        let x2 = net.chi2();
+        println!("{model:?}: chi2 {x2:.1}");
+        assert!(chi2_range.contains(&x2), "{model:?}: chi2 {x2:.1}");
+        // after the last protocol, steps only count
+        let h = net.state_hash();
+        net.step();
+        assert_eq!(net.steps(), total + 1);
+        assert_eq!(net.weight_change(PROTOCOLS - 1), {
+            let p = protocol(PROTOCOLS - 1, PAIRINGS);
+            weight_change(&model.rule(), &p).unwrap()
+        });
+        assert_ne!(h, net.state_hash(), "the step counter is part of the state");
+    }
+}

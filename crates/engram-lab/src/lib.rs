@@ -15,8 +15,7 @@
 //! read-only and off the step path. Its `Config` has `serde` derives (feature `serde`) and a
 //! `Default` that is the experiment's standard run, so the host configures it from TOML and
 //! `--set key=value`.
-//! Done for every experiment but `triplet` (a protocol of pairings rather than a running network);
-//! the spiking learning ones run a `Config::check` configuration sized for the check.
+//! The spiking learning ones run a `Config::check` configuration sized for the check.
 //!
 //! | experiment | module | what it reproduces |
 //! | --- | --- | --- |
@@ -27,7 +26,7 @@
 //! | `bcm` | [`bcm`] | Bienenstock, Cooper & Munro (1982); Intrator & Cooper (1992): a rate neuron with the BCM rule becomes selective to one of K orthogonal patterns |
 //! | `homeostasis` | [`homeostasis`] | Turrigiano et al. (1998) synaptic scaling; Desai et al. (1999) intrinsic plasticity: LIF neurons return to a target rate from far above or below |
 //! | `distal-reward` | [`distal_reward`] | Izhikevich (2007): dopamine-modulated STDP finds the one synapse whose coincidences are rewarded 1–3 s later |
-//! | `triplet` | [`triplet`] | Pfister & Gerstner (2006) on Sjöström et al. (2001): triplet STDP potentiates both pairing orders at high frequency, pair STDP cannot |
+//! | `triplet-frequency` | [`triplet`] | Pfister & Gerstner (2006) on Sjöström et al. (2001): triplet STDP potentiates both pairing orders at high frequency, pair STDP cannot |
 //! | `pes` | [`pes`] | MacNeil & Eliasmith (2011), Nengo's PES: a spiking LIF ensemble learns decoders of x and x² online from zero |
 //! | `song2000` | [`song2000`] | Song, Miller & Abbott (2000): additive STDP on a conductance LIF neuron with 1000 Poisson inputs makes the weights bimodal and the output rate nearly independent of the input rate |
 //! | `stdp-scaled` | [`stdp_scaled`] | Song 2000 scaled (benchmark model 3 against Brian2 and NEST): 1000 Poisson inputs onto 100 LIF neurons with pair STDP on all 100 000 synapses |

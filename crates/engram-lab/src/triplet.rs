@@ -28,8 +28,12 @@
 //! is within `120 · 0.5 · 6.1e-5 ≈ 4e-3` of the exact model (tests measure it against an `f64`
 //! event-driven reference).
 //!
-//! Nothing here depends on run-time sizes, so there are no `Buffers`: the caller provides a
-//! [`Storage`] (a few words) and [`Experiment`] borrows it.
+//! **Two ways to run it.** [`Experiment`] runs one protocol on one synapse ([`weight_change`] is
+//! the one-call form the tests use); [`Network`] runs all [`PROTOCOLS`] one after the other, each on
+//! its own synapse, as `engram run triplet-frequency` does (its [`Config`] picks the rule with
+//! [`Model`], and the weight format, so the precision study is a `--grid weights.bits=...`). Nothing
+//! depends on run-time sizes: the caller provides a [`Storage`] (a few words) per synapse, or
+//! [`Buffers`] (one per protocol).
 
 use engram::ConfigError;
 use engram::num::Fix;
@@ -238,6 +242,8 @@ pub struct Experiment<'a> {
     w0: i32,
     next_pre: u16,
     next_post: u16,
+    /// Whether the pre and the post neuron spiked in the last step.
+    spiked: [bool; 2],
     /// Steps taken.
     pub t: u64,
 }
@@ -250,6 +256,19 @@ impl<'a> Experiment<'a> {
         fmt: &WeightFormat,
         w0: f32,
         protocol: &Protocol,
+        st: &'a mut Storage,
+    ) -> Result<Experiment<'a>, ConfigError> {
+        Experiment::with_seed(rule, fmt, w0, protocol, 1, st)
+    }
+
+    /// [`Experiment::new`] with `seed` for the stochastic-rounding generator (used only by
+    /// [`Rounding::Stochastic`](engram::num::Rounding::Stochastic) formats; `new` uses 1).
+    pub fn with_seed(
+        rule: &RuleParams,
+        fmt: &WeightFormat,
+        w0: f32,
+        protocol: &Protocol,
+        seed: u64,
         st: &'a mut Storage,
     ) -> Result<Experiment<'a>, ConfigError> {
         let scale = fmt.scale()?;
@@ -279,7 +298,7 @@ impl<'a> Experiment<'a> {
             eligibility: &mut [],
             theta: &mut [],
         };
-        let syn = Plastic::new(proj, rule, storage, 1)?;
+        let syn = Plastic::new(proj, rule, storage, seed)?;
         Ok(Experiment {
             syn,
             target,
@@ -287,6 +306,7 @@ impl<'a> Experiment<'a> {
             w0,
             next_pre: 0,
             next_post: 0,
+            spiked: [false; 2],
             t: 0,
         })
     }
@@ -295,6 +315,7 @@ impl<'a> Experiment<'a> {
     /// learned from. Returns `false` once the protocol is over (and then does nothing).
     pub fn step(&mut self) -> bool {
         if self.t >= self.sched.steps() {
+            self.spiked = [false; 2];
             return false;
         }
         let n = self.sched.pairings;
@@ -302,6 +323,7 @@ impl<'a> Experiment<'a> {
         let post_now = self.next_post < n && self.sched.post_step(self.next_post) == self.t;
         self.next_pre += u16::from(pre_now);
         self.next_post += u16::from(post_now);
+        self.spiked = [pre_now, post_now];
         let pre: &[u16] = if pre_now { &[0] } else { &[] };
         let post: &[u16] = if post_now { &[0] } else { &[] };
         self.syn.propagate(pre, self.target, &Signals::NONE);
@@ -309,6 +331,11 @@ impl<'a> Experiment<'a> {
         self.syn.learn(pre, post, &Signals::NONE);
         self.t += 1;
         true
+    }
+
+    /// Whether the protocol is over (its last spike's update applied).
+    pub fn done(&self) -> bool {
+        self.t >= self.sched.steps()
     }
 
     /// Runs the protocol to its end.
@@ -340,4 +367,258 @@ pub fn weight_change(rule: &RuleParams, protocol: &Protocol) -> Result<f32, Conf
     let mut e = Experiment::new(rule, &weight_format(), W0, protocol, &mut st)?;
     e.run();
     Ok(e.weight_change())
+}
+
+/// Which rule the frequency experiment ([`Network`]) runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum Model {
+    /// Triplet STDP, all-to-all interactions ([`triplet_rule`]`(Pairing::AllToAll)`).
+    TripletAllToAll,
+    /// Triplet STDP, nearest-spike interactions ([`triplet_rule`]`(Pairing::Nearest)`).
+    TripletNearest,
+    /// Pair STDP ([`pair_rule`]): the control that cannot fit the data.
+    Pair,
+}
+
+impl Model {
+    /// The rule's parameters.
+    pub fn rule(self) -> RuleParams {
+        match self {
+            Model::TripletAllToAll => triplet_rule(Pairing::AllToAll),
+            Model::TripletNearest => triplet_rule(Pairing::Nearest),
+            Model::Pair => pair_rule(),
+        }
+    }
+}
+
+/// Protocols of the frequency experiment: every frequency of [`FREQUENCIES_HZ`] at `+LAG_MS` then
+/// `−LAG_MS`.
+pub const PROTOCOLS: usize = 2 * FREQUENCIES_HZ.len();
+
+/// The `i`-th protocol of [`Network`] (`i < PROTOCOLS`) with `pairings` pairs.
+pub const fn protocol(i: usize, pairings: u16) -> Protocol {
+    let lag = if i.is_multiple_of(2) { LAG_MS } else { -LAG_MS };
+    Protocol {
+        freq_hz: FREQUENCIES_HZ[i / 2],
+        lag_ms: lag,
+        pairings,
+    }
+}
+
+/// Metric names of each protocol's weight change, in [`protocol`] order.
+const DW_NAMES: [&str; PROTOCOLS] = [
+    "dw_pre_post_0.1hz",
+    "dw_post_pre_0.1hz",
+    "dw_pre_post_1hz",
+    "dw_post_pre_1hz",
+    "dw_pre_post_10hz",
+    "dw_post_pre_10hz",
+    "dw_pre_post_20hz",
+    "dw_post_pre_20hz",
+    "dw_pre_post_30hz",
+    "dw_post_pre_30hz",
+    "dw_pre_post_40hz",
+    "dw_post_pre_40hz",
+    "dw_pre_post_50hz",
+    "dw_post_pre_50hz",
+];
+
+/// Configuration of the frequency experiment (`engram run triplet-frequency`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+pub struct Config {
+    /// The rule.
+    pub model: Model,
+    /// Weight storage: bits, rounding, bounds (the synapse starts at [`W0`], so the bounds must hold
+    /// it; the default, [`weight_format`], is `[0, 2]` with 16 bits).
+    pub weights: WeightFormat,
+    /// Pairs per protocol (Sjöström: 60).
+    pub pairings: u16,
+    /// Seed of the stochastic-rounding generators (no other randomness: the protocol is exact).
+    pub seed: u64,
+}
+
+impl Default for Config {
+    /// The paper's experiment: the all-to-all triplet rule, 60 pairings, 16-bit weights.
+    fn default() -> Self {
+        Config {
+            model: Model::TripletAllToAll,
+            weights: weight_format(),
+            pairings: PAIRINGS,
+            seed: 1,
+        }
+    }
+}
+
+/// Caller storage of [`Network`]: one synapse per protocol.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Buffers {
+    synapses: [Storage; PROTOCOLS],
+}
+
+impl Buffers {
+    /// Zeroed storage.
+    pub fn new() -> Buffers {
+        Buffers::default()
+    }
+}
+
+/// Sjöström's frequency experiment as one run: the [`PROTOCOLS`] protocols one after the other,
+/// each on its own fresh synapse at [`W0`] (as in the slice experiments, where each point is a
+/// different cell). Each protocol's result is bit for bit what [`weight_change`] returns for it with
+/// the same weight format and seed. After the last protocol, steps do nothing but count.
+#[derive(Debug)]
+pub struct Network<'a> {
+    runs: heapless::Vec<Experiment<'a>, PROTOCOLS>,
+    current: usize,
+    /// The protocol the last step ran (`None` once all are done): whose spikes it reports.
+    last: Option<usize>,
+    t: u64,
+}
+
+impl<'a> Network<'a> {
+    /// Builds every protocol's synapse.
+    pub fn new(cfg: &Config, st: &'a mut Buffers) -> Result<Network<'a>, ConfigError> {
+        let rule = cfg.model.rule();
+        let mut runs = heapless::Vec::new();
+        for (i, s) in st.synapses.iter_mut().enumerate() {
+            let p = protocol(i, cfg.pairings);
+            let e = Experiment::with_seed(&rule, &cfg.weights, W0, &p, cfg.seed, s)?;
+            // PROTOCOLS storages, PROTOCOLS places: cannot fail
+            let _ = runs.push(e);
+        }
+        Ok(Network {
+            runs,
+            current: 0,
+            last: None,
+            t: 0,
+        })
+    }
+
+    /// Steps of the whole experiment: the sum of the protocols' lengths.
+    pub fn total_steps(cfg: &Config) -> Result<u64, ConfigError> {
+        (0..PROTOCOLS).try_fold(0, |sum, i| {
+            Ok(sum + Schedule::new(&protocol(i, cfg.pairings), DT_MS)?.steps())
+        })
+    }
+
+    /// One step of the running protocol (moving on to the next one once it has ended).
+    pub fn step(&mut self) {
+        self.last = None;
+        if let Some(run) = self.runs.get_mut(self.current) {
+            run.step();
+            self.last = Some(self.current);
+            self.current += usize::from(run.done());
+        }
+        self.t += 1;
+    }
+
+    /// Whether the pre and the post neuron spiked in the last step.
+    fn spiked(&self) -> [bool; 2] {
+        self.last
+            .and_then(|i| self.runs.get(i))
+            .map_or([false; 2], |r| r.spiked)
+    }
+
+    /// The protocol running now (`PROTOCOLS` once all are done).
+    pub fn current(&self) -> usize {
+        self.current
+    }
+
+    /// Weight change of protocol `i` so far (weight units; its final value once `i < current()`).
+    pub fn weight_change(&self, i: usize) -> f32 {
+        self.runs.get(i).map_or(0.0, Experiment::weight_change)
+    }
+
+    /// χ² of the finished protocols against [`SJOSTROM_2001`]: the sum of squared deviations in
+    /// units of the s.e.m., over the data points whose protocol has finished (10 points in all). A
+    /// report.
+    pub fn chi2(&self) -> f32 {
+        let mut sum = 0.0;
+        for i in 0..self.current.min(PROTOCOLS) {
+            let p = protocol(i, PAIRINGS);
+            if let Some(d) = SJOSTROM_2001.iter().find(|d| d.freq_hz == p.freq_hz) {
+                let (want, sem) = if p.lag_ms > 0 {
+                    (d.pre_post, d.pre_post_sem)
+                } else {
+                    (d.post_pre, d.post_pre_sem)
+                };
+                let z = (self.weight_change(i) - want) / sem;
+                sum += z * z;
+            }
+        }
+        sum
+    }
+}
+
+impl crate::Simulation for Network<'_> {
+    fn step(&mut self) {
+        Network::step(self);
+    }
+
+    fn steps(&self) -> u64 {
+        self.t
+    }
+
+    fn spike_count(&self) -> usize {
+        self.spiked().iter().filter(|&&s| s).count()
+    }
+
+    fn spikes_hash(&self) -> u64 {
+        let [pre, post] = self.spiked();
+        let mut h = engram::hash::Fnv64::new();
+        h.write_u64(u64::from(pre) | u64::from(post) << 1);
+        h.finish()
+    }
+
+    /// Parts: `synapses` and `rule` of each protocol's synapse in order, then `current`, `last` and `t`.
+    fn hash_parts(&self, visit: &mut dyn FnMut(&'static str, u64)) {
+        use engram::hash::StateHash;
+        for r in &self.runs {
+            crate::visit_plastic(&r.syn, ["synapses", "rule"], visit);
+        }
+        visit("current", (self.current as u64).state_hash());
+        visit(
+            "last",
+            self.last.map_or(u64::MAX, |i| i as u64).state_hash(),
+        );
+        visit("t", self.t.state_hash());
+    }
+}
+
+/// Reports: populations `pre` and `post` (one neuron each, the running protocol's spikes); metrics
+/// `objective` (χ² against the data of the finished protocols, [`Network::chi2`]), `protocol` (the
+/// running one's index), `dw` (its weight change so far) and one `dw_<order>_<f>hz` per protocol;
+/// weights `w` (one synapse per protocol).
+impl crate::Observe for Network<'_> {
+    fn spikes(&self, visit: &mut dyn FnMut(&'static str, usize, &[u16])) {
+        for (name, s) in ["pre", "post"].into_iter().zip(self.spiked()) {
+            visit(name, 1, if s { &[0] } else { &[] });
+        }
+    }
+
+    fn metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+        visit("objective", self.chi2());
+        visit("protocol", self.current as f32);
+        visit("dw", self.weight_change(self.current));
+        for (i, name) in DW_NAMES.into_iter().enumerate() {
+            visit(name, self.weight_change(i));
+        }
+    }
+
+    fn weights(&self, visit: &mut crate::WeightVisitor<'_>) {
+        let Some(first) = self.runs.first() else {
+            return;
+        };
+        let scale = first.syn.proj.scale();
+        let (lo, hi) = first.syn.rule().bounds();
+        let mut it = self
+            .runs
+            .iter()
+            .map(|r| scale.to_f32(r.syn.proj.weights().first().map_or(0, |&w| w as i32)));
+        visit("w", (scale.to_f32(lo), scale.to_f32(hi)), &mut it);
+    }
 }
