@@ -88,7 +88,7 @@ impl Machine {
 }
 
 /// Every firmware program (one file each in `src/bin/`).
-pub const PROGRAMS: [&str; 14] = [
+pub const PROGRAMS: [&str; 17] = [
     "izhikevich2003",
     "brette-cuba",
     "distal-reward",
@@ -99,6 +99,9 @@ pub const PROGRAMS: [&str; 14] = [
     "oja-pca",
     "bcm",
     "song2000",
+    "bandit",
+    "phototaxis",
+    "cartpole",
     "bench",
     "bench-plastic",
     "kernels",
@@ -119,18 +122,21 @@ pub struct Check {
     pub steps: u64,
     /// Seed.
     pub seed: u64,
+    /// `--set key=value` overrides that make the host's default configuration the firmware's.
+    pub sets: &'static [&'static str],
 }
 
 /// The bit-exactness checks CI runs (step counts chosen to keep `cargo xtask qemu` to a few minutes).
 /// The learning experiments run their `Config::check` (`tests/tests/check_configs.rs` asserts that
 /// these sizes, steps and seeds see weight changes, eligibilities, stochastic rounding and rewards).
-pub const CHECKS: [Check; 20] = [
+pub const CHECKS: [Check; 26] = [
     Check {
         exp: "izhikevich2003",
         machine: Machine::Mps2An386,
         neurons: 1000,
         steps: 1000,
         seed: 7,
+        sets: &[],
     },
     Check {
         exp: "brette-cuba",
@@ -138,6 +144,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 4000,
         steps: 2000,
         seed: 3,
+        sets: &[],
     },
     Check {
         exp: "distal-reward",
@@ -145,6 +152,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 1000,
         steps: 2000,
         seed: 7,
+        sets: &[],
     },
     Check {
         exp: "homeostasis-scaling",
@@ -152,6 +160,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 50,
         steps: 5000,
         seed: 5,
+        sets: &[],
     },
     Check {
         exp: "homeostasis-intrinsic",
@@ -159,6 +168,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 50,
         steps: 5000,
         seed: 5,
+        sets: &[],
     },
     Check {
         exp: "pes",
@@ -166,6 +176,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 100,
         steps: 5000,
         seed: 3,
+        sets: &[],
     },
     Check {
         exp: "eprop",
@@ -173,6 +184,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 50,
         steps: 2000,
         seed: 2,
+        sets: &[],
     },
     Check {
         exp: "oja-pca",
@@ -180,6 +192,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 1,
         steps: 20000,
         seed: 4,
+        sets: &[],
     },
     Check {
         exp: "bcm",
@@ -187,6 +200,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 1,
         steps: 10000,
         seed: 4,
+        sets: &[],
     },
     Check {
         exp: "song2000",
@@ -194,6 +208,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 1,
         steps: 5000,
         seed: 3,
+        sets: &[],
     },
     Check {
         exp: "izhikevich2003",
@@ -201,6 +216,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 64,
         steps: 2000,
         seed: 7,
+        sets: &[],
     },
     Check {
         exp: "brette-cuba",
@@ -208,6 +224,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 200,
         steps: 2000,
         seed: 3,
+        sets: &[],
     },
     Check {
         exp: "distal-reward",
@@ -215,6 +232,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 50,
         steps: 5000,
         seed: 7,
+        sets: &[],
     },
     Check {
         exp: "homeostasis-scaling",
@@ -222,6 +240,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 10,
         steps: 5000,
         seed: 5,
+        sets: &[],
     },
     Check {
         exp: "homeostasis-intrinsic",
@@ -229,6 +248,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 10,
         steps: 5000,
         seed: 5,
+        sets: &[],
     },
     Check {
         exp: "pes",
@@ -236,6 +256,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 100,
         steps: 5000,
         seed: 3,
+        sets: &[],
     },
     Check {
         exp: "eprop",
@@ -243,6 +264,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 16,
         steps: 2000,
         seed: 2,
+        sets: &[],
     },
     Check {
         exp: "oja-pca",
@@ -250,6 +272,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 1,
         steps: 20000,
         seed: 4,
+        sets: &[],
     },
     Check {
         exp: "bcm",
@@ -257,6 +280,7 @@ pub const CHECKS: [Check; 20] = [
         neurons: 1,
         steps: 10000,
         seed: 4,
+        sets: &[],
     },
     Check {
         exp: "song2000",
@@ -264,6 +288,55 @@ pub const CHECKS: [Check; 20] = [
         neurons: 1,
         steps: 5000,
         seed: 3,
+        sets: &[],
+    },
+    Check {
+        exp: "bandit",
+        machine: Machine::Mps2An386,
+        neurons: 32,
+        steps: 5000,
+        seed: 1,
+        sets: &[],
+    },
+    Check {
+        exp: "phototaxis",
+        machine: Machine::Mps2An386,
+        neurons: 32,
+        steps: 12000,
+        seed: 1,
+        sets: &["baseline_episodes=0"],
+    },
+    Check {
+        exp: "cartpole",
+        machine: Machine::Mps2An386,
+        neurons: 16,
+        steps: 20000,
+        seed: 1,
+        sets: &["weights.rounding=stochastic"],
+    },
+    Check {
+        exp: "bandit",
+        machine: Machine::Microbit,
+        neurons: 32,
+        steps: 5000,
+        seed: 1,
+        sets: &[],
+    },
+    Check {
+        exp: "phototaxis",
+        machine: Machine::Microbit,
+        neurons: 32,
+        steps: 12000,
+        seed: 1,
+        sets: &["baseline_episodes=0"],
+    },
+    Check {
+        exp: "cartpole",
+        machine: Machine::Microbit,
+        neurons: 16,
+        steps: 20000,
+        seed: 1,
+        sets: &["weights.rounding=stochastic"],
     },
 ];
 
@@ -406,6 +479,7 @@ fn host_outcome(root: &Path, c: &Check, steps: u64) -> Result<Outcome, String> {
         .args(["run", c.exp, "--hash"])
         .args(["--steps", &steps.to_string(), "--seed", &c.seed.to_string()])
         .args(["--neurons", &c.neurons.to_string()])
+        .args(c.sets.iter().flat_map(|kv| ["--set", kv]))
         .output()
         .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
     let text = String::from_utf8_lossy(&out.stdout);

@@ -13,6 +13,7 @@
 //! | `eprop` | e-prop pattern generation, `Config::check` (20 inputs, 50 recurrent LIF neurons; 16 on the micro:bit) |
 //! | `oja-pca`, `bcm` | Oja (1982) and BCM (1982) rate neurons, their published configurations (the same on both) |
 //! | `song2000` | Song, Miller & Abbott (2000) STDP, `Config::check` (1000 + 200 Poisson inputs onto 1 conductance LIF neuron, the same on both) |
+//! | `bandit`, `phototaxis`, `cartpole` | the closed-loop experiments with their simulated world on the chip, `Config::check` (the same size on both) |
 //! | `bench` | instructions per neuron update (per model), per synapse event (dense, sparse) and per plastic synapse update (per rule and moment) |
 //! | `kernels` | golden-vector digests of the fixed-point kernels (`engram_lab::kernels`), compared with the host's |
 //! | `selftest` | `<ok\|panic\|fault\|hang>`: proves a panic or a HardFault exits non-zero with its message / PC, and a hang times out |
@@ -50,6 +51,15 @@ pub const EXIT_CONFIG: i32 = 1;
 pub const EXIT_FAULT: i32 = 3;
 /// Exit status after a panic (as a Rust test harness).
 pub const EXIT_PANIC: i32 = 101;
+
+/// A LIF neuron with every variable zero: the initialiser of `static` neuron storage (the networks
+/// set their neurons' starting state when built).
+pub const LIF_ZERO: engram::neuron::LifState = engram::neuron::LifState {
+    v: engram::Fix::ZERO,
+    g_exc: engram::Fix::ZERO,
+    g_inh: engram::Fix::ZERO,
+    refractory: 0,
+};
 
 /// Ends the emulation with `code` as QEMU's exit status (semihosting `SYS_EXIT_EXTENDED`).
 pub fn exit(code: i32) -> ! {
