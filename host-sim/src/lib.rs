@@ -6,6 +6,7 @@
 //! | [`config`] | configurations from TOML files and `--set key=value` over an experiment's defaults |
 //! | [`record`] | one recorded run: the step loop, CSV/JSON outputs, progress, Ctrl-C |
 //! | [`sweep`] | grids of runs in parallel, shards and their merge |
+//! | [`soak`] | long runs that check invariants (bounds, finite objectives, no silent network) |
 //! | [`plot`] | the plots (PNG + SVG) drawn from a run's or sweep's files |
 //! | [`analysis`] | spike-train analysis: rates, CV of ISIs, population spectra |
 //!
@@ -17,4 +18,5 @@ pub mod config;
 pub mod experiments;
 pub mod plot;
 pub mod record;
+pub mod soak;
 pub mod sweep;

@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use engram_sim::config::{self, Error, Layers, Override};
 use engram_sim::experiments::Experiment;
 use engram_sim::record::{self, Length, Progress, Spec};
-use engram_sim::{plot, sweep};
+use engram_sim::{plot, soak, sweep};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -121,6 +121,24 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run learning experiments for a long time and check their invariants every so often: metrics
+    /// finite, weights within their bounds and not all pinned at one, networks still spiking.
+    Soak {
+        /// Experiments (default: every learning experiment).
+        experiments: Vec<String>,
+        /// Steps per experiment.
+        #[arg(long, default_value_t = 100_000_000)]
+        steps: u64,
+        /// Inspect the state every N steps.
+        #[arg(long, value_name = "N", default_value_t = 100_000)]
+        check_every: u64,
+        /// Seed of every experiment.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Experiments run in parallel (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
     /// Draw (again) the plots of a finished run or sweep.
     Plot {
         /// A run or sweep folder.
@@ -163,6 +181,13 @@ fn main() -> ExitCode {
             println!("merged {n} points into {}", out.display());
             plot_or_warn(&out);
         }),
+        Command::Soak {
+            experiments,
+            steps,
+            check_every,
+            seed,
+            jobs,
+        } => run_soak(&experiments, steps, check_every, seed, jobs),
         Command::Plot { dir } => plot::plot(&dir).map(|files| {
             for f in files {
                 println!("{}", f.display());
@@ -414,4 +439,64 @@ fn run_sweep(
     println!("{n} points in {}", out.display());
     plot_or_warn(&out);
     Ok(())
+}
+
+/// `engram soak`: the experiments in parallel, one line each as it finishes, then every violation.
+fn run_soak(
+    names: &[String],
+    steps: u64,
+    check_every: u64,
+    seed: u64,
+    jobs: Option<usize>,
+) -> Result<(), Error> {
+    use rayon::prelude::*;
+    let exps = if names.is_empty() {
+        soak::learning_experiments()
+    } else {
+        names
+            .iter()
+            .map(|n| Experiment::from_name(n))
+            .collect::<Result<_, _>>()?
+    };
+    println!(
+        "engram soak: {} experiments × {steps} steps (seed {seed}), invariants checked every {check_every} steps",
+        exps.len()
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {jobs:?} threads: {e}")))?;
+    let reports: Vec<soak::Report> = pool.install(|| {
+        exps.par_iter()
+            .map(|&e| {
+                let r = soak::soak(e, seed, steps, check_every)?;
+                println!("{}", soak::line(&r));
+                Ok(r)
+            })
+            .collect::<Result<_, Error>>()
+    })?;
+    let failed: Vec<_> = reports.iter().filter(|r| !r.passed()).collect();
+    for r in &failed {
+        for i in &r.issues {
+            println!("{}: {i}", r.exp.name());
+        }
+    }
+    let total: u64 = reports.iter().map(|r| r.steps).sum();
+    println!(
+        "soak: {} of {} experiments passed, {total} steps in all",
+        reports.len() - failed.len(),
+        reports.len()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "soak failed: {}",
+            failed
+                .iter()
+                .map(|r| r.exp.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
 }

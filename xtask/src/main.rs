@@ -2,11 +2,12 @@
 //!
 //! | command | what it runs |
 //! | --- | --- |
-//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `qemu` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), and the host tests (last, so their tally closes the log) |
+//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `qemu` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), a short `soak`, and the host tests (last, so their tally closes the log) |
 //! | `cargo xtask test` | the host tests only (`cargo test --workspace`) |
 //! | `cargo xtask targets` | the `no_std` builds of the core only |
 //! | `cargo xtask bench` | the criterion benchmarks of the core |
 //! | `cargo xtask qemu [--bless]` | the firmware of `boards/qemu-mps2-an386` under QEMU (Cortex-M4F and Cortex-M0): failure paths, host ↔ firmware state-hash equality, instruction counts against `budget.toml` (`--bless` rewrites it) — see `qemu.rs` |
+//! | `cargo xtask soak [--steps N]` | every learning experiment for `N` steps (default 10⁸) with its invariants checked (`engram soak`); CI runs 20 000 |
 //! | `cargo xtask size` | flash and static RAM of every firmware program, from the ELF |
 //! | `cargo xtask qemu-run <machine> <elf> [args]` | one firmware run under QEMU (timeout, decoded defmt) |
 //! | `cargo xtask defmt-decode <elf>` | decodes a defmt stream on stdin (the board runner's fallback when `defmt-print` is absent) |
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         "qemu" => qemu::qemu(&root(), args.iter().any(|a| a == "--bless")),
         "size" => size::size(&root()),
         "peers" => peers::peers(&root(), &args[1..]),
+        "soak" => soak(&args[1..]),
         "qemu-run" => qemu::qemu_run(&args[1..]),
         "defmt-decode" => match args.get(1) {
             Some(elf) => defmt::decode_stdin(Path::new(elf)),
@@ -51,7 +53,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|test|targets|bench|qemu [--bless]|size|qemu-run|defmt-decode>"
+                "usage: cargo xtask <ci|test|targets|bench|qemu [--bless]|size|soak [--steps N]|peers|qemu-run|defmt-decode>"
             );
             return if task == "help" {
                 ExitCode::SUCCESS
@@ -93,6 +95,13 @@ fn ci() -> Result<(), String> {
     size::size(&root())?;
     // The engram side of the peer benchmarks, briefly (the comparison itself is too long for CI).
     peers::peers(&root(), &["--quick".to_string()])?;
+    // A short soak: every learning experiment, invariants checked every 5000 steps.
+    soak(&[
+        "--steps".into(),
+        "20000".into(),
+        "--check-every".into(),
+        "5000".into(),
+    ])?;
     // The host tests run last so that their tally is the run's closing line.
     test()
 }
@@ -141,6 +150,13 @@ fn count(result: &str, label: &str) -> u64 {
         .find(|(_, l)| *l == label)
         .and_then(|(n, _)| n.rsplit(' ').next()?.parse().ok())
         .unwrap_or(0)
+}
+
+/// `engram soak` in release mode with `args` (`--steps`, `--check-every`, experiment names).
+fn soak(args: &[String]) -> Result<(), String> {
+    let mut cmd = vec!["run", "--release", "-q", "-p", "engram-sim", "--", "soak"];
+    cmd.extend(args.iter().map(String::as_str));
+    run("cargo", &cmd, &[])
 }
 
 fn targets() -> Result<(), String> {

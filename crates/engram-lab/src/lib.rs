@@ -159,7 +159,8 @@ pub type WeightVisitor<'v> =
 /// feeds back into the simulation, and none of it is on the step path).
 ///
 /// Every visit is in a fixed order with fixed names for a given configuration (the host makes CSV
-/// columns of them). Conventional metric names: `objective` (the quantity the learning improves or
+/// columns of them). A metric may be NaN while it is undefined (a latency before the first
+/// spike), never infinite; `objective` is always defined (`engram soak` checks both). Conventional metric names: `objective` (the quantity the learning improves or
 /// the experiment's loss, as its doc says) and `reward` (the last reward signal), where meaningful.
 pub trait Observe {
     /// Visits each population as `(name, size, spikes of the last step)`; neuron indices local to
