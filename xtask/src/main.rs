@@ -2,12 +2,13 @@
 //!
 //! | command | what it runs |
 //! | --- | --- |
-//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `qemu` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), a short `soak`, and the host tests (last, so their tally closes the log) |
+//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `qemu`, `panics` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), a short `soak`, and the host tests (last, so their tally closes the log) |
 //! | `cargo xtask test` | the host tests only (`cargo test --workspace`) |
 //! | `cargo xtask targets` | the `no_std` builds of the core only |
 //! | `cargo xtask bench` | the criterion benchmarks of the core |
 //! | `cargo xtask qemu [--bless]` | the firmware of `boards/qemu-mps2-an386` under QEMU (Cortex-M4F and Cortex-M0): failure paths, host ↔ firmware state-hash equality, instruction counts against `budget.toml` (`--bless` rewrites it) — see `qemu.rs` |
 //! | `cargo xtask soak [--steps N]` | every learning experiment for `N` steps (default 10⁸) with its invariants checked (`engram soak`); CI runs 20 000 |
+//! | `cargo xtask panics [--bless] [--verbose]` | the panic sites left in each experiment's release firmware; fails if more are reachable from its `Simulation::step` than `panics.toml` allows (see `panics.rs`) |
 //! | `cargo xtask size` | flash and static RAM of every firmware program, from the ELF |
 //! | `cargo xtask qemu-run <machine> <elf> [args]` | one firmware run under QEMU (timeout, decoded defmt) |
 //! | `cargo xtask defmt-decode <elf>` | decodes a defmt stream on stdin (the board runner's fallback when `defmt-print` is absent) |
@@ -17,6 +18,7 @@
 //! `defmt-decoder` (its log stream), `object` (its ELF) and `toml` (the instruction budget).
 
 mod defmt;
+mod panics;
 mod peers;
 mod qemu;
 mod size;
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         "size" => size::size(&root()),
         "peers" => peers::peers(&root(), &args[1..]),
         "soak" => soak(&args[1..]),
+        "panics" => panics::panics(&root(), &args[1..]),
         "qemu-run" => qemu::qemu_run(&args[1..]),
         "defmt-decode" => match args.get(1) {
             Some(elf) => defmt::decode_stdin(Path::new(elf)),
@@ -53,7 +56,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|test|targets|bench|qemu [--bless]|size|soak [--steps N]|peers|qemu-run|defmt-decode>"
+                "usage: cargo xtask <ci|test|targets|bench|qemu [--bless]|size|soak [--steps N]|panics|peers|qemu-run|defmt-decode>"
             );
             return if task == "help" {
                 ExitCode::SUCCESS
@@ -92,6 +95,7 @@ fn ci() -> Result<(), String> {
     )?;
     targets()?;
     qemu::qemu(&root(), false)?;
+    panics::panics(&root(), &[])?;
     size::size(&root())?;
     // The engram side of the peer benchmarks, briefly (the comparison itself is too long for CI).
     peers::peers(&root(), &["--quick".to_string()])?;

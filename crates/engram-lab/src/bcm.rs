@@ -215,7 +215,12 @@ impl<'a> Network<'a> {
             self.pattern = self.rng.below(self.k as u32) as usize;
             let (m, p, a) = (self.m, self.pattern, self.amplitude);
             for (i, x) in self.x.iter_mut().enumerate() {
-                *x = if i / m == p { a } else { Fix::ZERO };
+                // `checked_div`: `m ≥ 1` is validated, but the step must not reach a panic
+                *x = if i.checked_div(m) == Some(p) {
+                    a
+                } else {
+                    Fix::ZERO
+                };
             }
         }
         self.left -= 1;

@@ -703,7 +703,9 @@ pub struct ActorCritic<'a> {
 impl ActorCritic<'_> {
     /// Input i's spikes this period as a fraction of the period, `c_i/K` (Q16.16, truncated).
     fn rate(&self, c: u16) -> Fix {
-        Fix::from_bits(sat_i32(((c as i64) << 16) / self.period as i64))
+        // `checked_div`: the period is validated ≥ 1, but the step must not reach a panic
+        let r = ((c as i64) << 16).checked_div(self.period as i64);
+        Fix::from_bits(sat_i32(r.unwrap_or(0)))
     }
 
     /// `V` of the current period's counts so far: `Σ v_i c_i/K`, saturating.

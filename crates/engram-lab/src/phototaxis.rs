@@ -584,7 +584,8 @@ impl Environment for Arena {
                 .get(i)
                 .copied()
                 .unwrap_or(Fix::ZERO)
-                .clamp(Fix::ZERO, self.v_max)
+                .max(Fix::ZERO)
+                .min(self.v_max) // not `clamp`, which can panic
         };
         let (vl, vr) = (speed(0), speed(1));
         // Turn: Δθ = (v_r − v_l)·T/axle, |Δθ| ≤ v_max·T/axle.
@@ -606,11 +607,13 @@ impl Environment for Arena {
         self.x = self
             .x
             .saturating_add(mul(step, self.hx))
-            .clamp(Fix::ZERO, self.size);
+            .max(Fix::ZERO) // not `clamp`, which can panic
+            .min(self.size);
         self.y = self
             .y
             .saturating_add(mul(step, self.hy))
-            .clamp(Fix::ZERO, self.size);
+            .max(Fix::ZERO)
+            .min(self.size);
         let now = self.sensed_sum();
         let mut reward = mul(self.gain, now.saturating_sub(self.sensed));
         self.sensed = now;

@@ -341,10 +341,12 @@ impl PoissonGroup {
                 continue;
             }
             // Insert j at pos (len < k ≤ 31 < 32: room for one more).
+            // (by carrying `j` along rather than `rotate_right`, whose length assertion the step
+            // must not reach)
             if let Some(tail) = idx.get_mut(pos..=len) {
-                tail.rotate_right(1);
-                if let Some(first) = tail.first_mut() {
-                    *first = j;
+                let mut carry = j;
+                for slot in tail.iter_mut() {
+                    core::mem::swap(slot, &mut carry);
                 }
             }
             len += 1;

@@ -48,7 +48,10 @@ impl<'a> Counter<'a> {
     #[inline]
     fn record(&mut self, spikes: &[u16]) {
         for &j in spikes {
-            if let Some(c) = self.counts.get_mut(j as usize / self.group) {
+            // `checked_div`: a zero group is refused at construction, but the step path must not
+            // reach a division panic
+            let group = (j as usize).checked_div(self.group);
+            if let Some(c) = group.and_then(|g| self.counts.get_mut(g)) {
                 *c = c.saturating_add(1);
             }
         }

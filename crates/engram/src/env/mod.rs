@@ -184,7 +184,9 @@ impl Range {
     #[inline]
     fn offset_bits(self, x: Fix) -> u32 {
         let d = x.to_bits() as i64 - self.lo.to_bits() as i64;
-        d.clamp(0, self.span.to_bits() as i64) as u32
+        // `max`/`min`, not `clamp`, which panics on crossed bounds (the span is validated ≥ 0 at
+        // construction, but the step path must not reach a panic)
+        d.max(0).min(self.span.to_bits() as i64) as u32
     }
 
     /// `frac · p`: the fraction `(x - lo)/(hi - lo)` of `x`, clamped to `[0, 1]`, times `p`, rounded to

@@ -232,7 +232,11 @@ impl Bounds {
             delta
         };
         let step = self.rounding.shr(d.to_bits() as i64, 16, rng);
-        let new = (cur as i64 + step).clamp(self.w_min as i64, self.w_max as i64);
+        // `max`/`min`, not `clamp`: `clamp` panics if its bounds cross, which the compiler cannot rule
+        // out here (`Rule::new` validated `w_min < w_max`); the step path must not reach a panic.
+        let new = (cur as i64 + step)
+            .max(self.w_min as i64)
+            .min(self.w_max as i64);
         *w = W::saturate(new as i32);
     }
 }
@@ -498,7 +502,10 @@ impl Bounds {
         if NEAREST {
             let cur = w.get();
             let step = shr_round(delta.to_bits() as i64, 16);
-            let new = (cur as i64 + step).clamp(self.w_min as i64, self.w_max as i64) as i32;
+            // (not `clamp`: see `Bounds::update`)
+            let new = (cur as i64 + step)
+                .max(self.w_min as i64)
+                .min(self.w_max as i64) as i32;
             *w = W::saturate(if delta != Fix::ZERO { new } else { cur });
         } else if delta != Fix::ZERO {
             self.update(w, delta, rng);

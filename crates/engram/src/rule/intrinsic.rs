@@ -202,7 +202,11 @@ impl<'a> Intrinsic<'a> {
         self.trace.step(self.rates, spikes);
         for (o, &r) in self.offsets.iter_mut().zip(self.rates.iter()) {
             let d = self.eta_dt.mul(r.saturating_sub(self.target));
-            *o = o.saturating_add(d).clamp(-self.max_offset, self.max_offset);
+            // (`max`/`min`: `clamp` panics on crossed bounds, which the step path must not reach)
+            *o = o
+                .saturating_add(d)
+                .max(-self.max_offset)
+                .min(self.max_offset);
         }
     }
 
