@@ -302,10 +302,48 @@ fn main() -> ! {
             let telemetry = core::mem::take(&mut c.telemetry_due).then(|| c.robot.telemetry());
             let checkpoint = core::mem::take(&mut c.checkpoint_due);
             let overruns = c.robot.health().deadline.overruns;
-            Some((telemetry, checkpoint, overruns, c.late))
+            let counts = (
+                c.robot.eyes.left.last_counts(),
+                c.robot.eyes.right.last_counts(),
+            );
+            // Every 20th telemetry (10 s): what was learned, for the log.
+            let progress = telemetry
+                .as_ref()
+                .filter(|(t, _)| t.step % 2_000 < 100)
+                .map(|_| {
+                    let net = c.robot.network();
+                    let [ll, lr, rl, rr] = net.block_weights();
+                    let last = net.last_outcome();
+                    (
+                        net.episodes(),
+                        last.map_or(0, |o| o.steps),
+                        last.is_some_and(|o| o.success),
+                        (lr + rl - ll - rr) / 2.0,
+                    )
+                });
+            Some((telemetry, checkpoint, overruns, c.late, counts, progress))
         });
-        if let Some((telemetry, checkpoint, overruns, late)) = due {
+        if let Some((telemetry, checkpoint, overruns, late, (l, r), progress)) = due {
+            if let Some((episodes, steps, reached, steering)) = progress {
+                defmt::info!(
+                    "{} episodes; the last took {} control steps (light reached: {}); steering weight {} mV (> 0: crossed wiring, turns toward the light)",
+                    episodes,
+                    steps,
+                    reached,
+                    steering
+                );
+            }
             if let Some((t, h)) = telemetry {
+                // For calibration (`DEFMT_LOG=debug`): raw counts, what the agent sees, the reward.
+                defmt::debug!(
+                    "step {}: eyes {} / {} counts, present {=u32:02b}, reward {}, mean reward {}",
+                    t.step,
+                    l,
+                    r,
+                    h.sensors_present,
+                    t.reward.to_num::<f32>(),
+                    t.objective.to_num::<f32>()
+                );
                 outbox.push(&mut encoder, &Message::Telemetry(t));
                 outbox.push(&mut encoder, &Message::Health(h));
                 if overruns != logged_overruns {
