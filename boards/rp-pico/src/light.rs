@@ -133,7 +133,7 @@ pub struct LdrConfig {
 }
 
 impl LdrConfig {
-    /// 8..=4 087 counts valid, stuck at the 200th identical repeat (1 s at the 200 Hz tick),
+    /// 8..=4 087 counts valid, stuck at the 200th identical repeat (2.4 s at the 12 ms tick),
     /// [`Calibration::DEFAULT`].
     pub const DEFAULT: LdrConfig = LdrConfig {
         min_valid: 8,

@@ -44,12 +44,13 @@ pub const N_OUT: usize = 2 * MOTOR;
 /// Bytes of a checkpoint: the `N_IN · N_OUT` plastic weights, `i16` little-endian, row-major by sensor
 /// cell (the same order as `Dense::weights`).
 pub const STATE_BYTES: usize = 2 * N_IN * N_OUT;
-/// Microseconds between two ticks (one network step of 1 ms model time each): 200 Hz. One step of
-/// the default phototaxis network costs a few milliseconds on the 125 MHz Cortex-M0+ (1 024 plastic
-/// synapses updated every step in software fixed point; see the README), so model time runs 5× slower
-/// than wall-clock time and a control period of 20 steps lasts 100 ms (10 Hz steering). The deadline
-/// tracker measures the real cost; telemetry reports it.
-pub const TICK_US: u32 = 5_000;
+/// Microseconds between two ticks (one network step of 1 ms model time each): 83 Hz. One step of
+/// the default phototaxis network executes 773 000 instructions on average (933 000 at most) on a
+/// Cortex-M0 (measured under QEMU's `microbit` machine with `-icount`; 1 024 plastic synapses with
+/// three eligibility terms every step, 64-bit products in software): ≈ 6–9 ms on the 125 MHz
+/// Cortex-M0+. So model time runs 12× slower than wall-clock time and a control period of 20 steps
+/// lasts 240 ms (≈ 4 Hz steering). The deadline tracker measures the real cost; telemetry reports it.
+pub const TICK_US: u32 = 12_000;
 /// `I_L + I_R` at or above which the light counts as reached (an episode ends with success).
 pub const REACH_LEVEL: Fix = Fix::from_bits(118_000); // ≈ 1.8: both eyes at 90 % of "bright"
 
@@ -209,12 +210,12 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Telemetry every 100 steps (2 per second at 200 Hz), a checkpoint every 3 000 control steps
-    /// (5 minutes at 10 Hz: 288 saves a day over the 16 slots of `qspi::CHECKPOINT_REGION`, so each
+    /// Telemetry every 100 steps (1.2 s at the 12 ms tick), a checkpoint every 1 250 control steps
+    /// (5 minutes at 240 ms: 288 saves a day over the 16 slots of `qspi::CHECKPOINT_REGION`, so each
     /// sector is erased 18 times a day and its 100 000 cycles last over 15 years).
     pub const DEFAULT: Settings = Settings {
         telemetry_every: 100,
-        checkpoint_every: 3_000,
+        checkpoint_every: 1_250,
     };
 }
 

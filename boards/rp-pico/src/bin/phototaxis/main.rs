@@ -306,7 +306,7 @@ fn main() -> ! {
                 c.robot.eyes.left.last_counts(),
                 c.robot.eyes.right.last_counts(),
             );
-            // Every 20th telemetry (10 s): what was learned, for the log.
+            // Every 20th telemetry (24 s): what was learned, for the log.
             let progress = telemetry
                 .as_ref()
                 .filter(|(t, _)| t.step % 2_000 < 100)
