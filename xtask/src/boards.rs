@@ -2,7 +2,8 @@
 //! no QEMU model of the RP2040). Each is a standalone crate (own target, lockfile, target dir) whose
 //! library holds the board's logic without a HAL; for each board this checks the format, runs clippy
 //! `-D warnings` on the firmware (embedded target) and on the library and its tests (host), runs the
-//! library's host tests, and builds the firmware in release mode (what `cargo run --release` flashes).
+//! library's host tests, checks its rustdoc (`-D warnings`), and builds the firmware in release mode
+//! (what `cargo run --release` flashes).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -80,6 +81,12 @@ pub fn check(root: &Path) -> Result<(), String> {
             &[],
         )?;
         crate::run_in(&dir, "cargo", &["test", "--lib", "--target", &host], &[])?;
+        crate::run_in(
+            &dir,
+            "cargo",
+            &["doc", "--lib", "--no-deps", "--target", &host],
+            &[("RUSTDOCFLAGS", "-D warnings")],
+        )?;
     }
     build(root)
 }

@@ -455,3 +455,66 @@ fn the_motor_pair_on_mocked_pins_coasts_on_stop() {
         p.done();
     }
 }
+
+/// The board's whole loop (calibration, fault checks, duty mapping, the agent) in the simulator's
+/// arena for `ticks` ticks: the arena's sensed intensities become ADC counts through the inverse
+/// calibration (with a count of jitter, as a live LDR has), the wheel duties become the arena's wheel
+/// speeds. Returns the steering weight before and after (mV) and (episodes reaching the light,
+/// episodes).
+fn in_the_arena(plasticity: bool, ticks: u32) -> (f32, f32, u32, u32) {
+    use engram::Rng;
+    use engram::env::Environment;
+    use engram_lab::phototaxis::Arena;
+
+    let cfg = config();
+    let cal = LdrConfig::DEFAULT.calibration;
+    let span = f64::from(cal.bright() - cal.dark());
+    let counts = |i: Fix, t: u32| -> Result<u16, ()> {
+        Ok(cal.dark() + (i.to_num::<f64>() * span).round() as u16 + (t % 3) as u16)
+    };
+    let mut arena = Arena::new(&cfg).unwrap();
+    let mut rng = Rng::new(99);
+    arena.reset(&mut rng);
+    let mut r = robot(FakeWheels::default(), Settings::DEFAULT);
+    answers(
+        &mut r,
+        &Message::Command(Command::Set(Param::Plasticity(plasticity))),
+    );
+    let steering = |r: &Robot<'_, FakeWheels>| {
+        let [ll, lr, rl, rr] = r.network().block_weights();
+        (lr + rl - ll - rr) / 2.0
+    };
+    let start = steering(&r);
+    let (mut reached, mut episodes) = (0u32, 0u32);
+    for t in 0..ticks {
+        let (il, ir) = arena.sense();
+        let out = tick(&mut r, t, counts(il, t), counts(ir, t), 500);
+        assert!(!r.faulted(), "tick {t}: a live eye never faults");
+        if out.control {
+            let &(dl, dr) = r.wheels().commands.last().unwrap();
+            let v_max = Fix::from_num(cfg.v_max);
+            let fb = arena.act(&[dl * v_max, dr * v_max], &mut rng);
+            if fb.done {
+                episodes += 1;
+                reached += u32::from(arena.reached);
+                arena.reset(&mut rng);
+            }
+        }
+    }
+    (start, steering(&r), reached, episodes)
+}
+
+/// The robot must learn what the simulated vehicle learns, the crossed ("aggression") wiring, and
+/// reach the light; with plasticity off (the control) it does neither.
+#[test]
+fn the_board_loop_learns_phototaxis_in_the_simulated_arena() {
+    let (start, end, reached, episodes) = in_the_arena(true, 120_000);
+    std::println!("learning: steering {start:.3} -> {end:.3} mV; {reached} of {episodes} reached");
+    assert!(start.abs() < 0.1, "side-neutral at first: {start}");
+    assert!(end > 0.5, "learned the crossed wiring: {end}");
+    assert!(reached >= 10, "{reached} of {episodes}");
+    let (start, end, reached, episodes) = in_the_arena(false, 120_000);
+    std::println!("frozen: steering {start:.3} -> {end:.3} mV; {reached} of {episodes} reached");
+    assert_eq!(start, end, "plasticity off: the weights do not move");
+    assert!(reached <= 3, "{reached} of {episodes}");
+}
