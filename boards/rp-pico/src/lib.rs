@@ -44,7 +44,8 @@
 //! An eye out of range, stuck or failing to convert reads "missing" (0 to the agent), is counted, and
 //! stops the wheels at once with plasticity off until both eyes read again; nothing in the step path
 //! can panic (no `unwrap`, no indexing that can fail, no division by a run-time value in the tick).
-//! A failed checkpoint keeps the previous one (`CheckpointStore`), and is counted.
+//! A failed checkpoint keeps the previous one (`CheckpointStore`), and is counted. The tick feeds
+//! the watchdog (1 s): a firmware that stops ticking resets and resumes from its last checkpoint.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

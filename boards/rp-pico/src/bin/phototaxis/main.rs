@@ -50,6 +50,9 @@ pub static BOOT2_FIRMWARE: [u8; 256] = rp2040_boot2::BOOT_LOADER_W25Q080;
 const XTAL_FREQ_HZ: u32 = 12_000_000;
 /// Motor PWM frequency: 20 kHz, above hearing.
 const PWM_HZ: u32 = 20_000;
+/// The watchdog resets the chip if no tick has run for this long (a flash sector erase, during which
+/// ticks wait, takes at most 400 ms); the learned state then comes back from flash.
+const WATCHDOG_MS: u32 = 1_000;
 /// Bytes waiting for the USB port (a few telemetry frames).
 const OUTBOX: usize = 2048;
 
@@ -67,6 +70,7 @@ struct Control {
     right: Ldr<Gpio27>,
     timer: Timer,
     alarm: Alarm0,
+    watchdog: hal::Watchdog,
     /// When the next tick is due (TIMER µs since boot).
     next: u64,
     /// Ticks that started more than a whole period late (after a flash write or an overrun): the
@@ -81,6 +85,8 @@ static CONTROL: Mutex<RefCell<Option<Control>>> = Mutex::new(RefCell::new(None))
 #[hal::entry]
 fn main() -> ! {
     let mut pac = pac::Peripherals::take().unwrap();
+    // Before anything resets it: did the watchdog end the previous run?
+    let watchdog_reset = pac.WATCHDOG.reason().read().timer().bit_is_set();
     let mut watchdog = hal::Watchdog::new(pac.WATCHDOG);
     let clocks = hal::clocks::init_clocks_and_plls(
         XTAL_FREQ_HZ,
@@ -106,6 +112,12 @@ fn main() -> ! {
         clocks.system_clock.freq().to_Hz(),
         TICK_US
     );
+    if watchdog_reset {
+        defmt::warn!(
+            "the watchdog reset the previous run (the tick stopped for {} ms)",
+            WATCHDOG_MS
+        );
+    }
 
     // Wheels: PWM slice 0 (GP16 = A = left, GP17 = B = right), direction pins GP18..GP21, TB6612FNG
     // standby on GP22 (high = bridge enabled).
@@ -217,6 +229,8 @@ fn main() -> ! {
     let next = timer.get_counter().ticks() + u64::from(TICK_US);
     alarm.enable_interrupt();
     alarm.schedule_at(Instant::from_ticks(next)).unwrap();
+    watchdog.pause_on_debug(true);
+    watchdog.start(hal::fugit::MicrosDurationU32::millis(WATCHDOG_MS));
     critical_section::with(|cs| {
         CONTROL.replace(
             cs,
@@ -227,6 +241,7 @@ fn main() -> ! {
                 right,
                 timer,
                 alarm,
+                watchdog,
                 next,
                 late: 0,
                 telemetry_due: false,
@@ -415,6 +430,7 @@ fn TIMER_IRQ_0() {
             return;
         };
         c.alarm.clear_interrupt();
+        c.watchdog.feed();
         let start = c.timer.get_counter_low();
         // Absolute schedule (no drift); after a long stall, move it instead of running a backlog.
         let now = c.timer.get_counter().ticks();
