@@ -2,14 +2,15 @@
 //!
 //! | command | what it runs |
 //! | --- | --- |
-//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `qemu`, `panics` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), a short `soak`, and the host tests (last, so their tally closes the log) |
+//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `boards`, `qemu`, `panics` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), a short `soak`, and the host tests (last, so their tally closes the log) |
 //! | `cargo xtask test` | the host tests only (`cargo test --workspace`) |
 //! | `cargo xtask targets` | the `no_std` builds of the core only |
 //! | `cargo xtask bench` | the criterion benchmarks of the core |
 //! | `cargo xtask qemu [--bless]` | the firmware of `boards/qemu-mps2-an386` under QEMU (Cortex-M4F and Cortex-M0): failure paths, host ↔ firmware state-hash equality, instruction counts against `budget.toml` (`--bless` rewrites it) — see `qemu.rs` |
 //! | `cargo xtask soak [--steps N]` | every learning experiment for `N` steps (default 10⁸) with its invariants checked (`engram soak`); CI runs 20 000 |
 //! | `cargo xtask panics [--bless] [--verbose]` | the panic sites left in each experiment's release firmware; fails if more are reachable from its `Simulation::step` than `panics.toml` allows (see `panics.rs`) |
-//! | `cargo xtask size` | flash and static RAM of every firmware program, from the ELF |
+//! | `cargo xtask boards` | the real-board firmware crates (`boards/rp-pico`): format, clippy (firmware and host library), the library's host tests, the release firmware build — see `boards.rs` |
+//! | `cargo xtask size` | flash and static RAM of every firmware program (emulated and real boards), from the ELF |
 //! | `cargo xtask qemu-run <machine> <elf> [args]` | one firmware run under QEMU (timeout, decoded defmt) |
 //! | `cargo xtask defmt-decode <elf>` | decodes a defmt stream on stdin (the board runner's fallback when `defmt-print` is absent) |
 //!
@@ -17,6 +18,7 @@
 //! Processes are run with `std::process::Command`; the only dependencies are for reading the firmware:
 //! `defmt-decoder` (its log stream), `object` (its ELF) and `toml` (the instruction budget).
 
+mod boards;
 mod defmt;
 mod panics;
 mod peers;
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         "ci" => ci(),
         "test" => test(),
         "targets" => targets(),
+        "boards" => boards::check(&root()),
         "bench" => run("cargo", &["bench", "-p", "engram"], &[]),
         "qemu" => qemu::qemu(&root(), args.iter().any(|a| a == "--bless")),
         "size" => size::size(&root()),
@@ -56,7 +59,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|test|targets|bench|qemu [--bless]|size|soak [--steps N]|panics|peers|qemu-run|defmt-decode>"
+                "usage: cargo xtask <ci|test|targets|boards|bench|qemu [--bless]|size|soak [--steps N]|panics [--bless]|peers|qemu-run|defmt-decode>"
             );
             return if task == "help" {
                 ExitCode::SUCCESS
@@ -94,6 +97,7 @@ fn ci() -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     targets()?;
+    boards::check(&root())?;
     qemu::qemu(&root(), false)?;
     panics::panics(&root(), &[])?;
     size::size(&root())?;

@@ -1,7 +1,8 @@
 //! `cargo xtask size`: flash and static RAM of every firmware program, read from its ELF.
 //!
-//! - **flash** = the load image: `.vector_table`, `.text`, `.rodata` and the initial values of `.data`
-//!   (every allocated section that is not `NOBITS` and lies in the flash region).
+//! - **flash** = the load image: `.vector_table` (and the RP2040's `.boot2`), `.text`, `.rodata` and
+//!   the initial values of `.data` (every allocated section that is not `NOBITS` and lies in the flash
+//!   region).
 //! - **static RAM** = `.data` + `.bss` + `.uninit` (allocated sections in RAM). The firmware has no
 //!   heap, so this is all the RAM it uses besides the stack, which grows down from the top of RAM
 //!   into whatever is left.
@@ -23,7 +24,7 @@ pub struct Footprint {
     pub ram: u64,
 }
 
-/// RAM region start on both machines.
+/// RAM region start on both emulated machines and on the RP2040 (whose flash is mapped at `0x1000_0000`).
 const RAM_START: u64 = 0x2000_0000;
 
 /// Reads the footprint of an ELF.
@@ -59,6 +60,7 @@ pub fn footprint(elf: &Path) -> Result<Footprint, String> {
 /// `cargo xtask size`: builds the firmware and prints a table of footprints.
 pub fn size(root: &Path) -> Result<(), String> {
     crate::qemu::build_firmware(root)?;
+    crate::boards::build(root)?;
     println!("\n{}", table(root)?);
     Ok(())
 }
@@ -91,6 +93,16 @@ pub fn table(root: &Path) -> Result<String, String> {
                 m.name(),
                 f.flash,
                 f.ram
+            ));
+        }
+    }
+    // Real boards: no harness-only program to subtract, so no share column.
+    for b in crate::boards::BOARDS {
+        for p in b.programs {
+            let f = footprint(&b.elf(root, p))?;
+            out.push_str(&format!(
+                "| {} | {p} | {} | {} | (whole firmware: HAL, USB, defmt) |\n",
+                b.name, f.flash, f.ram
             ));
         }
     }

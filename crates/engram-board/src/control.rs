@@ -164,12 +164,42 @@ pub struct Health {
     pub link: LinkErrors,
 }
 
+impl Health {
+    /// The [`engram_link::HealthReport`] of these counters at `step`: `sensors_present` has bit `i` set
+    /// for each sensor present now (the board's order), step times are in the deadline counter's
+    /// ticks converted with `ticks_per_us` (1 for a 1 MHz timer; 0 is taken as 1), and the checkpoint
+    /// counters are the board's.
+    pub fn report(
+        &self,
+        step: u32,
+        sensors_present: u32,
+        ticks_per_us: u32,
+        checkpoints_saved: u32,
+        checkpoint_errors: u32,
+    ) -> engram_link::HealthReport {
+        let us = |ticks: u32| ticks / ticks_per_us.max(1);
+        engram_link::HealthReport {
+            step,
+            sensors_present,
+            sensor_faults: self.sensors.total(),
+            missing_reads: self.sensors.missing_reads,
+            recoveries: self.sensors.recoveries,
+            actuator_errors: self.actuator_errors,
+            deadline_overruns: self.deadline.overruns,
+            max_step_us: us(self.deadline.max),
+            mean_step_us: us(self.deadline.mean),
+            checkpoints_saved,
+            checkpoint_errors,
+        }
+    }
+}
+
 /// Builds [`engram_link::Telemetry`] frames: accumulates spikes per population between frames and fills
 /// in the learning metrics and the fault counters.
 ///
 /// `engram_link::Telemetry` (protocol version 1) carries `deadline_overruns` and `link_errors` but has no
 /// field for sensor or actuator faults: [`TelemetryBuilder::build`] fills what the message has, and the
-/// rest of [`Health`] is the board's to log (defmt) until the protocol grows a field for it.
+/// rest of [`Health`] travels in an `engram_link::HealthReport` ([`Health::report`]) sent with it.
 #[derive(Clone, Debug, Default)]
 pub struct TelemetryBuilder {
     spikes: [u32; MAX_POPULATIONS],

@@ -37,8 +37,8 @@
 //!   ([`actuator::MotorPair::errors`]); deadline overruns ([`control::DeadlineStats`]); link errors
 //!   (`engram_link::LinkErrors`). All saturate.
 //! - **Reported.** [`control::TelemetryBuilder`] puts the deadline overruns and link errors into every
-//!   telemetry frame; [`control::Health`] gathers all counters for the board to log. (Protocol version 1
-//!   has no telemetry field for sensor/actuator faults yet.)
+//!   telemetry frame; [`control::Health`] gathers all counters, and [`control::Health::report`] turns
+//!   them into an `engram_link::HealthReport` (sensor and actuator faults, step times) sent beside it.
 //! - **Never a panic.** Reads return a value or a documented "missing" observation — value channels 0,
 //!   presence channel 0 — never an error the step must handle; a sensor that answers again is used
 //!   again (the accelerometer re-initialises the chip). A failing motor is stopped as well as the

@@ -164,3 +164,42 @@ fn populations_and_projections_beyond_the_message_limits_are_dropped_and_flagged
     assert_eq!(frame.weights.len(), MAX_PROJECTIONS);
     assert!(t.dropped());
 }
+
+#[test]
+fn health_report_carries_every_counter_in_microseconds() {
+    let health = Health {
+        deadline: DeadlineStats {
+            steps: 10,
+            overruns: 2,
+            last: 300,
+            max: 1_250,
+            mean: 500,
+        },
+        sensors: SensorFaults {
+            bus_errors: 1,
+            implausible: 2,
+            stuck: 3,
+            missing_reads: 7,
+            recoveries: 1,
+        },
+        actuator_errors: 4,
+        link: Default::default(),
+    };
+    let r = health.report(99, 0b10, 1, 5, 1);
+    assert_eq!(
+        (
+            r.step,
+            r.sensors_present,
+            r.sensor_faults,
+            r.missing_reads,
+            r.recoveries
+        ),
+        (99, 0b10, 6, 7, 1)
+    );
+    assert_eq!((r.actuator_errors, r.deadline_overruns), (4, 2));
+    assert_eq!((r.max_step_us, r.mean_step_us), (1_250, 500));
+    assert_eq!((r.checkpoints_saved, r.checkpoint_errors), (5, 1));
+    // 125 ticks per µs (a 125 MHz cycle counter); 0 ticks per µs is taken as 1.
+    assert_eq!(health.report(0, 0, 125, 0, 0).max_step_us, 10);
+    assert_eq!(health.report(0, 0, 0, 0, 0).max_step_us, 1_250);
+}

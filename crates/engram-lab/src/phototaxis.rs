@@ -60,6 +60,12 @@
 //! the third 49–64. Without reward (`reward_gain = 0`) nothing improves (500 → 500). Storage
 //! for the default (= [`Config::check`]) configuration: about 7.6 KiB (4 KiB of it eligibilities).
 //!
+//! **On a real robot** ([`SensedLight`], used by `boards/rp-pico`): the same [`Network`] (same brain,
+//! rule, critic, initial weights and random streams for a given [`Config`]) runs in a world whose
+//! intensities are measured by two light sensors instead of computed from the geometry, and whose
+//! wheel speeds drive motors: [`Network::with_world`]. The reward is the same increase of
+//! `I_L + I_R` per control step; a sensor the board cannot trust reads 0 and earns no reward.
+//!
 //! [`RateGroups`] (the sensor cells) lives here and is also used by [`crate::bandit`].
 
 use crate::{Simulation, WeightVisitor};
@@ -773,9 +779,184 @@ pub struct Storage<'a> {
     pub input_spikes: &'a mut [u16],
 }
 
-/// The loop's type.
-pub type VehicleAgent<'a> =
-    Agent<'a, Arena, MotorNet<'a>, RateGroups<'a>, RateDecoder<'a>, RewardPrediction>;
+/// The loop's type: the same agent whatever its world (the simulated [`Arena`] by default, the
+/// [`SensedLight`] of a real robot on a board).
+pub type VehicleAgent<'a, W = Arena> =
+    Agent<'a, W, MotorNet<'a>, RateGroups<'a>, RateDecoder<'a>, RewardPrediction>;
+
+/// What a [`Network`] needs of its world besides [`Environment`] (observation `[I_L, I_R]` in
+/// `[0, 1]`, action `[v_l, v_r]` in m/s): whether the last action reached the light, an episode's
+/// success.
+pub trait LightWorld: Environment {
+    /// The last action reached the light (read right after an episode ends).
+    fn reached(&self) -> bool;
+}
+
+impl LightWorld for Arena {
+    fn reached(&self) -> bool {
+        self.reached
+    }
+}
+
+/// The world of a real vehicle: the board reads its two light sensors and hands the intensities in
+/// with [`SensedLight::set_sensors`] before each network step; the agent's wheel speeds come back in
+/// [`SensedLight::wheels`] after each control step. Observation and reward are the [`Arena`]'s,
+/// computed from measured instead of simulated intensities:
+///
+/// - observation `[I_L, I_R]`, each clamped to `[0, 1]`; a **missing** sensor (the board could not
+///   trust its reading) reads 0, "no light", as `engram-board`'s fault policy prescribes;
+/// - reward per control step `reward_gain · (ΔI_L + ΔI_R)` (the increase of the sensed light since the
+///   previous control step), plus `target_bonus` when the light is reached; the reward is **0** when a
+///   sensor is missing now or was at the previous control step (a fault is not light lost or gained);
+/// - the light is reached when `I_L + I_R ≥ reach_level` (if set, [`SensedLight::set_reach_level`]);
+///   an episode ends then or after `timeout` control steps. The world draws nothing from the [`Rng`]
+///   (there is no light to move: a person moves the lamp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SensedLight {
+    left: Option<Fix>,
+    right: Option<Fix>,
+    /// `I_L + I_R` at the previous control step, `None` if a sensor was missing then.
+    sensed: Option<Fix>,
+    wheels: (Fix, Fix),
+    steps: u32,
+    reached: bool,
+    reach: Option<Fix>,
+    v_max: Fix,
+    gain: Fix,
+    bonus: Fix,
+    timeout: u32,
+}
+
+impl SensedLight {
+    /// The world of `cfg` (uses `v_max`, `reward_gain`, `target_bonus`, `timeout`); sensors missing
+    /// until the first [`SensedLight::set_sensors`], wheels stopped, no reach level.
+    pub fn new(cfg: &Config) -> Result<SensedLight, ConfigError> {
+        if cfg.timeout == 0 {
+            return Err(ConfigError::Invalid {
+                what: "timeout must be at least 1",
+            });
+        }
+        if !(cfg.v_max.is_finite() && cfg.v_max > 0.0) {
+            return Err(ConfigError::OutOfRange {
+                what: "top wheel speed (m/s, > 0)",
+                value: cfg.v_max,
+            });
+        }
+        Ok(SensedLight {
+            left: None,
+            right: None,
+            sensed: None,
+            wheels: (Fix::ZERO, Fix::ZERO),
+            steps: 0,
+            reached: false,
+            reach: None,
+            v_max: fix_from_f32("top wheel speed (m/s)", cfg.v_max)?,
+            gain: fix_from_f32("reward gain", cfg.reward_gain)?,
+            bonus: fix_from_f32("target bonus", cfg.target_bonus)?,
+            timeout: cfg.timeout,
+        })
+    }
+
+    /// The latest readings, `None` for a missing sensor; values are clamped to `[0, 1]`.
+    pub fn set_sensors(&mut self, left: Option<Fix>, right: Option<Fix>) {
+        let unit = |v: Fix| v.clamp(Fix::ZERO, Fix::ONE);
+        self.left = left.map(unit);
+        self.right = right.map(unit);
+    }
+
+    /// The latest readings as set.
+    pub fn sensors(&self) -> (Option<Fix>, Option<Fix>) {
+        (self.left, self.right)
+    }
+
+    /// Both sensors are present.
+    pub fn sensors_present(&self) -> bool {
+        self.left.is_some() && self.right.is_some()
+    }
+
+    /// The light counts as reached when `I_L + I_R ≥ level` (`None`: never; episodes end by timeout).
+    pub fn set_reach_level(&mut self, level: Option<Fix>) {
+        self.reach = level;
+    }
+
+    /// The wheel speeds of the last action (m/s, each in `[0, v_max]`; 0 before the first).
+    pub fn wheels(&self) -> (Fix, Fix) {
+        self.wheels
+    }
+
+    /// The top wheel speed (m/s): a wheel's speed over this is its motor's duty cycle.
+    pub fn v_max(&self) -> Fix {
+        self.v_max
+    }
+
+    /// Control steps in the current episode.
+    pub fn steps(&self) -> u32 {
+        self.steps
+    }
+
+    fn sum(&self) -> Option<Fix> {
+        Some(self.left?.saturating_add(self.right?))
+    }
+}
+
+impl Environment for SensedLight {
+    fn observation_len(&self) -> usize {
+        2
+    }
+
+    fn action_len(&self) -> usize {
+        2
+    }
+
+    /// A new episode: the step count restarts, the reward's reference is the current reading.
+    fn reset(&mut self, _rng: &mut Rng) {
+        self.steps = 0;
+        self.sensed = self.sum();
+    }
+
+    fn observe(&self, obs: &mut [Fix]) {
+        let values = [
+            self.left.unwrap_or(Fix::ZERO),
+            self.right.unwrap_or(Fix::ZERO),
+        ];
+        for (o, v) in obs.iter_mut().zip(values) {
+            *o = v;
+        }
+    }
+
+    /// Stores the wheel speeds for the board and pays for the light gained; draws nothing.
+    fn act(&mut self, action: &[Fix], _rng: &mut Rng) -> Feedback {
+        let speed = |i: usize| {
+            action
+                .get(i)
+                .copied()
+                .unwrap_or(Fix::ZERO)
+                .clamp(Fix::ZERO, self.v_max)
+        };
+        self.wheels = (speed(0), speed(1));
+        let now = self.sum();
+        let mut reward = match (now, self.sensed) {
+            (Some(now), Some(before)) => mul(self.gain, now.saturating_sub(before)),
+            _ => Fix::ZERO,
+        };
+        self.sensed = now;
+        self.steps = self.steps.saturating_add(1);
+        self.reached = matches!((now, self.reach), (Some(now), Some(level)) if now >= level);
+        if self.reached {
+            reward = reward.saturating_add(self.bonus);
+        }
+        Feedback {
+            reward,
+            done: self.reached || self.steps >= self.timeout,
+        }
+    }
+}
+
+impl LightWorld for SensedLight {
+    fn reached(&self) -> bool {
+        self.reached
+    }
+}
 
 /// One finished episode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -792,9 +973,9 @@ pub struct Outcome {
 
 /// The running experiment.
 #[derive(Debug)]
-pub struct Network<'a> {
+pub struct Network<'a, W = Arena> {
     /// The closed loop (world, brain, encoder, decoder, critic).
-    pub agent: VehicleAgent<'a>,
+    pub agent: VehicleAgent<'a, W>,
     rng: Rng,
     episodes: u64,
     episode_steps: u32,
@@ -804,9 +985,28 @@ pub struct Network<'a> {
     last: Option<Outcome>,
 }
 
-impl<'a> Network<'a> {
-    /// Validates `cfg` and builds the experiment on `st`.
+impl<'a> Network<'a, Arena> {
+    /// Validates `cfg` and builds the experiment on `st`, in the simulated [`Arena`].
     pub fn new(cfg: &Config, st: Storage<'a>) -> Result<Network<'a>, ConfigError> {
+        Self::build(cfg, st, Arena::new)
+    }
+}
+
+impl<'a, W: LightWorld> Network<'a, W> {
+    /// Validates `cfg` and builds the same agent as [`Network::new`] on `st`, in `world` (a board's
+    /// [`SensedLight`]). The brain, its initial weights and the random streams are those of
+    /// [`Network::new`] with the same `cfg`.
+    pub fn with_world(cfg: &Config, st: Storage<'a>, world: W) -> Result<Self, ConfigError> {
+        Self::build(cfg, st, |_| Ok(world))
+    }
+
+    /// The shared constructor: `make_world` is called where the arena used to be built, so the order
+    /// of validation (and the first error reported) is unchanged.
+    fn build(
+        cfg: &Config,
+        st: Storage<'a>,
+        make_world: impl FnOnce(&Config) -> Result<W, ConfigError>,
+    ) -> Result<Self, ConfigError> {
         if cfg.cells == 0 || cfg.motor == 0 {
             return Err(ConfigError::Invalid {
                 what: "phototaxis needs sensor cells and motor neurons",
@@ -843,7 +1043,7 @@ impl<'a> Network<'a> {
         check_len("motor neurons", m, st.neurons.len())?;
         check_len("sensor->motor weights", n * m, st.w.len())?;
         check_len("encoder probabilities", 2, st.prob.len())?;
-        let env = Arena::new(cfg)?;
+        let env = make_world(cfg)?;
         let fmt = cfg.weights;
         let scale = fmt.scale()?;
         let mut init = Rng::stream(cfg.seed, 0x9407_07A5);
@@ -951,7 +1151,7 @@ impl<'a> Network<'a> {
                     index: self.episodes,
                     steps: self.episode_steps,
                     reward: self.episode_reward,
-                    success: self.agent.env().reached,
+                    success: self.agent.env().reached(),
                 });
                 self.episodes += 1;
                 if self.episodes == u64::from(self.baseline_episodes) {
@@ -981,8 +1181,18 @@ impl<'a> Network<'a> {
     }
 
     /// The world.
-    pub fn arena(&self) -> &Arena {
+    pub fn world(&self) -> &W {
         self.agent.env()
+    }
+
+    /// The world, mutable (a board hands in its sensor readings through it).
+    pub fn world_mut(&mut self) -> &mut W {
+        self.agent.env_mut()
+    }
+
+    /// Whether plasticity is on ([`Network::set_learning`]).
+    pub fn learning(&self) -> bool {
+        self.agent.brain().learning
     }
 
     /// The last control step's reward.
@@ -996,30 +1206,6 @@ impl<'a> Network<'a> {
         let b = self.agent.brain();
         visit("sensors", b.n_in, self.agent.input_spikes());
         visit("motor", b.pop.len(), b.pop.spikes.as_slice());
-    }
-
-    /// The metrics, in this fixed order: `objective` (the critic's running mean reward), `reward`
-    /// (last control step), `x`, `y` (m), `heading` (rad, `atan2` of the heading vector), `light_x`,
-    /// `light_y` (m), `distance` (m), `sensor_left`, `sensor_right` (last observation),
-    /// `steering` (mean crossed minus mean uncrossed weight, mV: > 0 is Braitenberg's
-    /// "aggression" wiring), `episodes`. Floats: reports only.
-    pub fn visit_metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
-        let a = self.arena();
-        let f = |x: Fix| x.to_num::<f32>();
-        let w = self.block_weights();
-        let obs = self.agent.observation();
-        visit("objective", f(self.agent.critic().baseline()));
-        visit("reward", f(self.last_reward));
-        visit("x", f(a.x));
-        visit("y", f(a.y));
-        visit("heading", atan2_approx(f(a.hy), f(a.hx)));
-        visit("light_x", f(a.light_x));
-        visit("light_y", f(a.light_y));
-        visit("distance", f(a.distance()));
-        visit("sensor_left", obs.first().copied().map_or(0.0, f));
-        visit("sensor_right", obs.get(1).copied().map_or(0.0, f));
-        visit("steering", (w[1] + w[2] - w[0] - w[3]) / 2.0);
-        visit("episodes", self.episodes as f32);
     }
 
     /// The plastic weights (mV) with their bounds: `sensor->motor`, row-major by sensor cell.
@@ -1052,6 +1238,37 @@ impl<'a> Network<'a> {
         }
         let lsb = proj.scale().to_f32(1);
         sum.map(|s| lsb * s as f32 / (cells * motor).max(1) as f32)
+    }
+}
+
+impl Network<'_, Arena> {
+    /// The world.
+    pub fn arena(&self) -> &Arena {
+        self.agent.env()
+    }
+
+    /// The metrics, in this fixed order: `objective` (the critic's running mean reward), `reward`
+    /// (last control step), `x`, `y` (m), `heading` (rad, `atan2` of the heading vector), `light_x`,
+    /// `light_y` (m), `distance` (m), `sensor_left`, `sensor_right` (last observation),
+    /// `steering` (mean crossed minus mean uncrossed weight, mV: > 0 is Braitenberg's
+    /// "aggression" wiring), `episodes`. Floats: reports only.
+    pub fn visit_metrics(&self, visit: &mut dyn FnMut(&'static str, f32)) {
+        let a = self.arena();
+        let f = |x: Fix| x.to_num::<f32>();
+        let w = self.block_weights();
+        let obs = self.agent.observation();
+        visit("objective", f(self.agent.critic().baseline()));
+        visit("reward", f(self.last_reward));
+        visit("x", f(a.x));
+        visit("y", f(a.y));
+        visit("heading", atan2_approx(f(a.hy), f(a.hx)));
+        visit("light_x", f(a.light_x));
+        visit("light_y", f(a.light_y));
+        visit("distance", f(a.distance()));
+        visit("sensor_left", obs.first().copied().map_or(0.0, f));
+        visit("sensor_right", obs.get(1).copied().map_or(0.0, f));
+        visit("steering", (w[1] + w[2] - w[0] - w[3]) / 2.0);
+        visit("episodes", self.episodes as f32);
     }
 }
 
@@ -1202,5 +1419,164 @@ impl Buffers {
             action: &mut self.action,
             input_spikes: &mut self.input_spikes,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Storage of the default configuration (`N = M = 32`) in plain arrays.
+    struct Arrays {
+        neurons: [LifState; 32],
+        exc: [Fix; 32],
+        inh: [Fix; 32],
+        spikes: [u16; 32],
+        w: [i16; 1024],
+        acc: [i32; 32],
+        pre_traces: [Fix; 32],
+        eligibility: [Fix; 1024],
+        rates: [Fix; 32],
+        deficit: [Fix; 32],
+        prob: [Frac; 2],
+        counts: [u32; 2],
+        observation: [Fix; 2],
+        action: [Fix; 2],
+        input_spikes: [u16; 32],
+    }
+
+    impl Arrays {
+        fn new() -> Self {
+            Arrays {
+                neurons: [LifState::default(); 32],
+                exc: [Fix::ZERO; 32],
+                inh: [Fix::ZERO; 32],
+                spikes: [0; 32],
+                w: [0; 1024],
+                acc: [0; 32],
+                pre_traces: [Fix::ZERO; 32],
+                eligibility: [Fix::ZERO; 1024],
+                rates: [Fix::ZERO; 32],
+                deficit: [Fix::ZERO; 32],
+                prob: [Frac::ZERO; 2],
+                counts: [0; 2],
+                observation: [Fix::ZERO; 2],
+                action: [Fix::ZERO; 2],
+                input_spikes: [0; 32],
+            }
+        }
+
+        fn storage(&mut self) -> Storage<'_> {
+            Storage {
+                neurons: &mut self.neurons,
+                exc: &mut self.exc,
+                inh: &mut self.inh,
+                spikes: &mut self.spikes,
+                w: &mut self.w,
+                acc: &mut self.acc,
+                pre_traces: &mut self.pre_traces,
+                eligibility: &mut self.eligibility,
+                rates: &mut self.rates,
+                deficit: &mut self.deficit,
+                prob: &mut self.prob,
+                counts: &mut self.counts,
+                observation: &mut self.observation,
+                action: &mut self.action,
+                input_spikes: &mut self.input_spikes,
+            }
+        }
+    }
+
+    fn fix(x: f32) -> Fix {
+        Fix::from_num(x)
+    }
+
+    #[test]
+    fn sensed_light_pays_the_increase_and_nothing_across_a_fault() {
+        let cfg = Config::default();
+        let mut w = SensedLight::new(&cfg).unwrap();
+        let mut rng = Rng::new(1);
+        w.set_sensors(Some(fix(0.25)), Some(fix(0.25)));
+        w.reset(&mut rng);
+        let mut obs = [Fix::ZERO; 2];
+        w.observe(&mut obs);
+        assert_eq!(obs, [fix(0.25), fix(0.25)]);
+        w.set_sensors(Some(fix(0.5)), Some(fix(0.25)));
+        let fb = w.act(&[fix(0.5), fix(9.0)], &mut rng);
+        // reward_gain 50 · ΔI 0.25
+        assert_eq!(fb.reward, fix(12.5));
+        assert!(!fb.done);
+        assert_eq!(w.wheels(), (fix(0.5), fix(1.0)), "clamped to v_max");
+        // A missing sensor: observation 0 on that side, no reward now nor on its return.
+        w.set_sensors(None, Some(fix(0.25)));
+        w.observe(&mut obs);
+        assert_eq!(obs, [Fix::ZERO, fix(0.25)]);
+        assert!(!w.sensors_present());
+        assert_eq!(w.act(&[Fix::ZERO; 2], &mut rng).reward, Fix::ZERO);
+        w.set_sensors(Some(fix(1.0)), Some(fix(1.0)));
+        assert_eq!(w.act(&[Fix::ZERO; 2], &mut rng).reward, Fix::ZERO);
+        w.set_sensors(Some(fix(0.75)), Some(fix(1.5)));
+        assert_eq!(
+            w.act(&[Fix::ZERO; 2], &mut rng).reward,
+            fix(-12.5),
+            "values clamped to [0, 1]"
+        );
+    }
+
+    #[test]
+    fn sensed_light_episodes_end_at_the_reach_level_or_the_timeout() {
+        let cfg = Config {
+            timeout: 3,
+            target_bonus: 2.0,
+            ..Config::default()
+        };
+        let mut w = SensedLight::new(&cfg).unwrap();
+        let mut rng = Rng::new(1);
+        w.set_sensors(Some(fix(0.5)), Some(fix(0.5)));
+        w.reset(&mut rng);
+        assert!(!w.act(&[Fix::ZERO; 2], &mut rng).done);
+        assert!(!w.act(&[Fix::ZERO; 2], &mut rng).done);
+        assert!(w.act(&[Fix::ZERO; 2], &mut rng).done, "timeout");
+        assert!(!w.reached());
+        w.reset(&mut rng);
+        w.set_reach_level(Some(fix(1.5)));
+        w.set_sensors(Some(fix(0.75)), Some(fix(0.75)));
+        let fb = w.act(&[Fix::ZERO; 2], &mut rng);
+        assert!(fb.done && w.reached());
+        assert_eq!(fb.reward, fix(50.0 * 0.5 + 2.0));
+        assert!(SensedLight::new(&Config { timeout: 0, ..cfg }).is_err());
+    }
+
+    #[test]
+    fn the_board_agent_is_the_simulated_one() {
+        let cfg = Config::check(3);
+        let (mut a, mut b) = (Arrays::new(), Arrays::new());
+        let sim = Network::new(&cfg, a.storage()).unwrap();
+        let world = SensedLight::new(&cfg).unwrap();
+        let board = Network::with_world(&cfg, b.storage(), world).unwrap();
+        assert_eq!(
+            sim.agent.brain().input.proj.weights(),
+            board.agent.brain().input.proj.weights()
+        );
+        assert_eq!(sim.block_weights(), board.block_weights());
+        drop((sim, board));
+        // The board's network learns from measured light: a light on the left, brighter whenever the
+        // vehicle turned left (the right wheel faster), runs without panicking and pays rewards.
+        let mut board =
+            Network::with_world(&cfg, b.storage(), SensedLight::new(&cfg).unwrap()).unwrap();
+        let mut paid = false;
+        let mut heading = 0.0f32;
+        for _ in 0..2000 {
+            let (vl, vr) = board.world().wheels();
+            heading += (vr - vl).to_num::<f32>() * 0.02 / 0.05 / 20.0;
+            let seen = (0.5 + heading.clamp(-0.5, 0.5)).clamp(0.0, 1.0);
+            board
+                .world_mut()
+                .set_sensors(Some(fix(seen)), Some(fix(1.0 - seen / 2.0)));
+            board.step();
+            paid |= board.last_reward() != Fix::ZERO;
+        }
+        assert!(paid);
+        assert_eq!(board.agent.steps(), 2000);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! `no_std`, no `alloc`, no `unsafe`. One serial line carries, in both directions, small typed messages:
 //! the host's environment sends [`Observation`]s and the board's agent answers [`Action`]s (processor in
-//! the loop); a board running on its own sensors sends [`Telemetry`]; learned state moves as
+//! the loop); a board running on its own sensors sends [`Telemetry`] (and its fault counters in a
+//! [`HealthReport`]); learned state moves as
 //! [`CheckpointChunk`]s; the host steers with [`Command`]s, answered by [`Ack`] or [`ErrorReport`].
 //! Both sides open with a [`Hello`]. MSRV: the workspace's `rust-version` (1.93, set by `fixed`).
 //!
@@ -65,6 +66,7 @@
 //! | `Command` | `Pause` / `Set(LearningRate)` | 9 / 14 | `Set(TelemetryPeriod(u32::MAX))` | 15 |
 //! | `Ack` | observation step 123456 | 12 | | 14 |
 //! | `Error` | `CheckpointOrder` | 12 | | 15 |
+//! | `Health` | one sensor missing, a few faults | 23 | every counter `u32::MAX` | 63 |
 //!
 //! An observation or action of *n* values is **13 + 4n bytes** whatever the values (fixed-width step
 //! counter and Q16.16 raw bits; up to 60 values; from 61 on, COBS may add one byte).
@@ -118,7 +120,7 @@ pub use frame::{
     decode_frame, encode_frame,
 };
 pub use message::{
-    Ack, Action, CheckpointChunk, Command, ErrorCode, ErrorReport, Hello, LinkErrors,
+    Ack, Action, CheckpointChunk, Command, ErrorCode, ErrorReport, HealthReport, Hello, LinkErrors,
     MAX_CHUNK_LEN, MAX_NAME_LEN, MAX_POPULATIONS, MAX_PROJECTIONS, MAX_VALUES, Message,
     MessageKind, Observation, Param, Sizes, Telemetry, Values, WeightStats,
 };

@@ -57,6 +57,10 @@ pub enum Message<'a> {
     Ack(Ack),
     /// Either way: a message was understood but refused.
     Error(ErrorReport),
+    /// Board → host: the board's fault counters (sensors, actuators, step timing), sent with
+    /// [`Telemetry`]. Appended in protocol version 1 (a receiver that predates it reports a
+    /// deserialize error for this frame and keeps going).
+    Health(HealthReport),
 }
 
 /// The kind of a [`Message`], without its contents (what an [`Ack`] or [`ErrorReport`] refers to).
@@ -79,6 +83,8 @@ pub enum MessageKind {
     Ack,
     /// [`Message::Error`].
     Error,
+    /// [`Message::Health`].
+    Health,
 }
 
 impl Message<'_> {
@@ -93,6 +99,7 @@ impl Message<'_> {
             Message::Command(_) => MessageKind::Command,
             Message::Ack(_) => MessageKind::Ack,
             Message::Error(_) => MessageKind::Error,
+            Message::Health(_) => MessageKind::Health,
         }
     }
 
@@ -210,6 +217,35 @@ pub struct Telemetry {
     pub deadline_overruns: u32,
     /// The sender's receive-side link error counters since start.
     pub link_errors: LinkErrors,
+}
+
+/// A board's fault counters since boot (board → host, [`Message::Health`]): what [`Telemetry`] has no
+/// field for. Counters saturate.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// Step at which this was taken (as in the [`Telemetry`] sent with it).
+    pub step: u32,
+    /// Bit `i` set: sensor `i` gave a trustworthy reading at `step` (board-defined order).
+    pub sensors_present: u32,
+    /// Sensor faults detected: bus/converter errors + implausible (out of range) + stuck readings.
+    pub sensor_faults: u32,
+    /// Reads the agent saw as "sensor missing".
+    pub missing_reads: u32,
+    /// Times a faulty sensor came back.
+    pub recoveries: u32,
+    /// Actuator commands that failed.
+    pub actuator_errors: u32,
+    /// Steps that missed their deadline (as in [`Telemetry::deadline_overruns`]).
+    pub deadline_overruns: u32,
+    /// Longest step so far, µs.
+    pub max_step_us: u32,
+    /// Mean step cost, µs.
+    pub mean_step_us: u32,
+    /// Checkpoints saved to non-volatile storage since boot.
+    pub checkpoints_saved: u32,
+    /// Checkpoint saves that failed since boot.
+    pub checkpoint_errors: u32,
 }
 
 /// Statistics of one projection's weights, in real units (weight × scale), Q16.16.

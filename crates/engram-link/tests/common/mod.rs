@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use engram_link::{
-    Ack, Action, CheckpointChunk, Command, ErrorCode, ErrorReport, Hello, I16F16, LinkErrors,
-    MAX_CHUNK_LEN, MAX_NAME_LEN, MAX_POPULATIONS, MAX_PROJECTIONS, MAX_VALUES, Message,
+    Ack, Action, CheckpointChunk, Command, ErrorCode, ErrorReport, HealthReport, Hello, I16F16,
+    LinkErrors, MAX_CHUNK_LEN, MAX_NAME_LEN, MAX_POPULATIONS, MAX_PROJECTIONS, MAX_VALUES, Message,
     MessageKind, Observation, Param, Sizes, Telemetry, Values, WeightStats,
 };
 
@@ -124,6 +124,20 @@ pub fn typical() -> Vec<(&'static str, Message<'static>)> {
                 code: ErrorCode::CheckpointOrder { expected: 4096 },
             }),
         ),
+        (
+            "Health (a sensor missing)",
+            Message::Health(HealthReport {
+                step: 123_456,
+                sensors_present: 0b01,
+                sensor_faults: 3,
+                missing_reads: 40,
+                recoveries: 2,
+                max_step_us: 412,
+                mean_step_us: 230,
+                checkpoints_saved: 5,
+                ..HealthReport::default()
+            }),
+        ),
     ]
 }
 
@@ -215,6 +229,22 @@ pub fn worst() -> Vec<(&'static str, Message<'static>)> {
             Message::Error(ErrorReport {
                 of: MessageKind::Error,
                 code: ErrorCode::CheckpointOrder { expected: m },
+            }),
+        ),
+        (
+            "Health",
+            Message::Health(HealthReport {
+                step: m,
+                sensors_present: m,
+                sensor_faults: m,
+                missing_reads: m,
+                recoveries: m,
+                actuator_errors: m,
+                deadline_overruns: m,
+                max_step_us: m,
+                mean_step_us: m,
+                checkpoints_saved: m,
+                checkpoint_errors: m,
             }),
         ),
     ]
