@@ -2,7 +2,7 @@
 //!
 //! | command | what it runs |
 //! | --- | --- |
-//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `boards`, `qemu`, `panics` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), a short `soak`, and the host tests (last, so their tally closes the log) |
+//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `boards`, the board glue's panic-never link (`crates/engram-board/panic-check`), `qemu`, `panics` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), a short `soak`, and the host tests (last, so their tally closes the log) |
 //! | `cargo xtask test` | the host tests only (`cargo test --workspace`) |
 //! | `cargo xtask targets` | the `no_std` builds of the core only |
 //! | `cargo xtask bench` | the criterion benchmarks of the core |
@@ -98,6 +98,15 @@ fn ci() -> Result<(), String> {
     )?;
     targets()?;
     boards::check(&root())?;
+    // The board glue's link-time proof (panic-never): it links only if no panic is reachable.
+    for target in ["thumbv7em-none-eabihf", "thumbv6m-none-eabi"] {
+        run_in(
+            &root().join("crates/engram-board/panic-check"),
+            "cargo",
+            &["build", "--release", "--target", target],
+            &[],
+        )?;
+    }
     qemu::qemu(&root(), false)?;
     panics::panics(&root(), &[])?;
     size::size(&root())?;
