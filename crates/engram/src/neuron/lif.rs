@@ -504,17 +504,35 @@ impl<'a> LifPopulation<'a> {
     }
 }
 
-/// Neurons per block of the population kernel: the spikes of a block are collected as one `u64` mask.
+/// Neurons per block of the population kernel: the range check and the spike scan are per block.
 const BLOCK: usize = 64;
 
 /// The LIF step on raw bits (`Fix` as `i32`, `Frac` as `u32`), for a whole population.
 ///
-/// [`Kernel::neuron`] computes exactly what [`Lif::advance`] computes — the same saturating additions,
-/// the same products rounded to nearest, in the same order — but without branches on per-neuron data,
-/// so that the compiler vectorises the loop over the neurons of a block: on structure-of-arrays
-/// storage ([`LifPopulation`]) every variable of 4–8 neurons is one vector load. The spike flags of a
-/// block go to a small array that is scanned after the block (spikes are rare: almost every block
-/// has none). A test compares it with `advance` on random and extreme states.
+/// [`Kernel::neuron`] computes exactly what [`Lif::advance`] computes — the same additions, the same
+/// products rounded to nearest, in the same order — without branches on per-neuron data, so that the
+/// compiler vectorises the loop over the neurons of a block: on structure-of-arrays storage
+/// ([`LifPopulation`]) every variable of 4–8 neurons is one vector load.
+///
+/// **Two instantiations, one text.** With `FAST = false` every addition saturates and every product
+/// is clamped, as in `advance`. Saturating 32-bit additions and 64-bit clamps have no vector
+/// instruction on most targets and cost several each; they change nothing unless a value is huge.
+/// So each block of [`LifPopulation`] is first checked ([`Kernel::in_range`]): if every potential,
+/// synaptic variable and deposit of the block lies in the bounds below, no addition can overflow and
+/// no product needs its clamp, and the block runs with `FAST = true` (plain wrapping operations, the
+/// same bits); otherwise it runs exactly as `advance`.
+/// - current-based: `v, g_e, g_i, exc, inh ∈ [-2^27, 2^27)` (±2048 mV) and `|E_L|, |bias| < 2^27`:
+///   every sum has at most six such terms (or fractions of them), `< 2^30`.
+/// - conductance-based: `g_e, g_i, exc, inh ∈ [0, 2^22)` (64 g_L), so `g = g + dep < 2^23`;
+///   `v ∈ [lo, lo + 2^23)` with `lo = max(E_e, E_i) − L`, `L = 2^23 − 2^19 − 1` (≈ 120 mV), so
+///   `|E − v| ≤ L` for both reversal potentials and each product `g·(E − v)/2^16 < 2^30 − 2^25`;
+///   `|E_L|, |bias|, |lo| < 2^23` and `dt/τ_m < 1/2` bound the rest (the drive `< 2^31 − 2^24`, the
+///   step `v + drive·dt/τ_m < 2^31`). If the reversal potentials are more than about 110 mV apart
+///   the interval does not exist and every block runs exactly.
+///
+/// The spike flags of a block go to a small array that is scanned after the block (spikes are rare:
+/// almost every block has none). Tests compare both instantiations with `advance` on random, edge and
+/// realistic states.
 #[derive(Debug, Clone, Copy)]
 struct Kernel {
     e_leak: i32,
@@ -527,6 +545,10 @@ struct Kernel {
     decay_exc: u32,
     decay_inh: u32,
     refractory_steps: u16,
+    /// The parameters allow the fast path (see the type doc).
+    fast: bool,
+    /// Lower end of the fast interval of `v` (conductance-based).
+    v_lo: i32,
 }
 
 /// One neuron's variables as raw bits.
@@ -538,50 +560,73 @@ struct Raw {
     refractory: u16,
 }
 
+/// Current-based fast bound: `|x| < 2^27` (as a shift).
+const CUBA_BITS: u32 = 27;
+/// Conductance-based fast bound of `g` and deposits: `[0, 2^22)`.
+const COBA_G_BITS: u32 = 22;
+/// Conductance-based fast interval of `v`: `[v_lo, v_lo + 2^23)`.
+const COBA_V_BITS: u32 = 23;
+/// Conductance-based bound of `|E − v|`.
+const COBA_L: i32 = (1 << 23) - (1 << 19) - 1;
+
 impl Kernel {
     fn new(m: &Lif) -> Kernel {
-        let (e_exc, e_inh) = match m.input {
-            Input::Current => (Fix::ZERO, Fix::ZERO),
-            Input::Conductance { e_exc, e_inh } => (e_exc, e_inh),
+        let (e_exc, e_inh, cond) = match m.input {
+            Input::Current => (0, 0, false),
+            Input::Conductance { e_exc, e_inh } => (e_exc.to_bits(), e_inh.to_bits(), true),
+        };
+        let (e_leak, bias) = (m.e_leak.to_bits(), m.bias.to_bits());
+        let within = |x: i32, bits: u32| x.unsigned_abs() < 1 << bits;
+        let v_lo = e_exc.max(e_inh).saturating_sub(COBA_L);
+        let fast = if cond {
+            let hi = e_exc.min(e_inh) as i64 + COBA_L as i64;
+            within(e_leak, COBA_V_BITS)
+                && within(bias, COBA_V_BITS)
+                && within(v_lo, COBA_V_BITS)
+                && v_lo as i64 + (1 << COBA_V_BITS) <= hi + 1
+                && m.gain_m.0 < 1 << 31
+        } else {
+            within(e_leak, CUBA_BITS) && within(bias, CUBA_BITS)
         };
         Kernel {
-            e_leak: m.e_leak.to_bits(),
-            bias: m.bias.to_bits(),
+            e_leak,
+            bias,
             v_thresh: m.v_thresh.to_bits(),
             v_reset: m.v_reset.to_bits(),
-            e_exc: e_exc.to_bits(),
-            e_inh: e_inh.to_bits(),
+            e_exc,
+            e_inh,
             gain_m: m.gain_m.0,
             decay_exc: m.decay_exc.0,
             decay_inh: m.decay_inh.0,
             refractory_steps: m.refractory_steps,
+            fast,
+            v_lo,
         }
     }
 
-    /// One neuron (`COND`: conductance-based input): [`Lif::advance`] on raw bits, branch-free.
-    /// Returns the new state and whether it spiked.
+    /// One neuron (`COND`: conductance-based input; `FAST`: the block is in range, see the type
+    /// doc): [`Lif::advance`] on raw bits, branch-free. Returns the new state and whether it spiked.
     #[inline(always)]
-    fn neuron<const COND: bool>(&self, s: Raw, exc: i32, inh: i32) -> (Raw, bool) {
+    fn neuron<const COND: bool, const FAST: bool>(
+        &self,
+        s: Raw,
+        exc: i32,
+        inh: i32,
+    ) -> (Raw, bool) {
         let v = s.v;
-        let mut ge = s.ge.saturating_add(exc);
-        let mut gi = s.gi.saturating_add(inh);
+        let mut ge = add::<FAST>(s.ge, exc);
+        let mut gi = add::<FAST>(s.gi, inh);
         let integrated = if COND {
             ge = ge.max(0);
             gi = gi.max(0);
-            let drive = self
-                .e_leak
-                .saturating_sub(v)
-                .saturating_add(fix_mul(ge, self.e_exc.saturating_sub(v)))
-                .saturating_add(fix_mul(gi, self.e_inh.saturating_sub(v)))
-                .saturating_add(self.bias);
-            v.saturating_add(frac_mul(self.gain_m, drive))
+            let mut drive = sub::<FAST>(self.e_leak, v);
+            drive = add::<FAST>(drive, fix_mul::<FAST>(ge, sub::<FAST>(self.e_exc, v)));
+            drive = add::<FAST>(drive, fix_mul::<FAST>(gi, sub::<FAST>(self.e_inh, v)));
+            drive = add::<FAST>(drive, self.bias);
+            add::<FAST>(v, frac_mul(self.gain_m, drive))
         } else {
-            let target = self
-                .e_leak
-                .saturating_add(ge)
-                .saturating_add(gi)
-                .saturating_add(self.bias);
-            v.saturating_add(frac_mul(self.gain_m, target.saturating_sub(v)))
+            let target = add::<FAST>(add::<FAST>(add::<FAST>(self.e_leak, ge), gi), self.bias);
+            add::<FAST>(v, frac_mul(self.gain_m, sub::<FAST>(target, v)))
         };
         let held = s.refractory != 0;
         let v_new = if held { self.v_reset } else { integrated };
@@ -600,7 +645,7 @@ impl Kernel {
     }
 
     /// Steps an array of [`LifState`]s (a [`Population`](super::Population)`<Lif>`) neuron by
-    /// neuron; `n` is the common length of the slices.
+    /// neuron, always exactly.
     #[inline(always)]
     fn run_states<const COND: bool>(
         &self,
@@ -617,7 +662,7 @@ impl Kernel {
                 gi: s.g_inh.to_bits(),
                 refractory: s.refractory,
             };
-            let (r, spike) = self.neuron::<COND>(raw, e.to_bits(), i.to_bits());
+            let (r, spike) = self.neuron::<COND, false>(raw, e.to_bits(), i.to_bits());
             *s = LifState {
                 v: Fix::from_bits(r.v),
                 g_exc: Fix::from_bits(r.ge),
@@ -632,8 +677,76 @@ impl Kernel {
         }
     }
 
-    /// Steps a structure-of-arrays population, [`BLOCK`] neurons at a time: a loop over the block
-    /// that the compiler vectorises, then a scan of the block's spike flags.
+    /// Whether every neuron of a block is within the fast bounds (see the type doc).
+    #[inline(always)]
+    fn in_range<const COND: bool>(&self, b: &Lanes<'_>) -> bool {
+        if !self.fast {
+            return false;
+        }
+        let mut out = 0u32;
+        // `(x - lo) as u32 >> k` is zero exactly when x ∈ [lo, lo + 2^k).
+        let vars =
+            b.ge.iter()
+                .zip(b.gi.iter())
+                .zip(b.exc.iter())
+                .zip(b.inh.iter());
+        if COND {
+            for (&v, (((ge, gi), exc), inh)) in b.v.iter().zip(vars) {
+                let g = ge.to_bits() as u32
+                    | gi.to_bits() as u32
+                    | exc.to_bits() as u32
+                    | inh.to_bits() as u32;
+                out |= g >> COBA_G_BITS;
+                out |= (v.to_bits().wrapping_sub(self.v_lo) as u32) >> COBA_V_BITS;
+            }
+        } else {
+            const H: i32 = 1 << CUBA_BITS;
+            for (&v, (((ge, gi), exc), inh)) in b.v.iter().zip(vars) {
+                for x in [v, *ge, *gi, *exc, *inh] {
+                    out |= (x.to_bits().wrapping_add(H) as u32) >> (CUBA_BITS + 1);
+                }
+            }
+        }
+        out == 0
+    }
+
+    /// Steps the neurons of one block; returns their spike flags (`BLOCK` bits, lowest first).
+    #[inline(always)]
+    fn lanes<const COND: bool, const FAST: bool>(&self, b: Lanes<'_>) -> u64 {
+        let mut fired = [0u8; BLOCK];
+        let lanes =
+            b.v.iter_mut()
+                .zip(b.ge.iter_mut())
+                .zip(b.gi.iter_mut())
+                .zip(b.refr.iter_mut())
+                .zip(b.exc.iter_mut())
+                .zip(b.inh.iter_mut())
+                .zip(fired.iter_mut());
+        for ((((((v, ge), gi), refr), exc), inh), fired) in lanes {
+            let raw = Raw {
+                v: v.to_bits(),
+                ge: ge.to_bits(),
+                gi: gi.to_bits(),
+                refractory: *refr,
+            };
+            let (r, spike) = self.neuron::<COND, FAST>(raw, exc.to_bits(), inh.to_bits());
+            *v = Fix::from_bits(r.v);
+            *ge = Fix::from_bits(r.ge);
+            *gi = Fix::from_bits(r.gi);
+            *refr = r.refractory;
+            *exc = Fix::ZERO;
+            *inh = Fix::ZERO;
+            *fired = spike as u8;
+        }
+        let mut mask = 0u64;
+        for (k, &f) in fired.iter().enumerate() {
+            mask |= (f as u64) << k;
+        }
+        mask
+    }
+
+    /// Steps a structure-of-arrays population, [`BLOCK`] neurons at a time: the range check, a loop
+    /// over the block that the compiler vectorises, then a scan of the block's spike flags.
     #[inline(always)]
     fn run_arrays<const COND: bool>(&self, p: &mut LifPopulation<'_>) {
         let blocks =
@@ -643,42 +756,56 @@ impl Kernel {
                 .zip(p.refractory.chunks_mut(BLOCK))
                 .zip(p.exc.chunks_mut(BLOCK))
                 .zip(p.inh.chunks_mut(BLOCK));
-        for (b, (((((v, ge), gi), refr), exc), inh)) in blocks.enumerate() {
-            let mut fired = [0u8; BLOCK];
-            let lanes = v
-                .iter_mut()
-                .zip(ge.iter_mut())
-                .zip(gi.iter_mut())
-                .zip(refr.iter_mut())
-                .zip(exc.iter_mut())
-                .zip(inh.iter_mut())
-                .zip(fired.iter_mut());
-            for ((((((v, ge), gi), refr), exc), inh), fired) in lanes {
-                let raw = Raw {
-                    v: v.to_bits(),
-                    ge: ge.to_bits(),
-                    gi: gi.to_bits(),
-                    refractory: *refr,
-                };
-                let (r, spike) = self.neuron::<COND>(raw, exc.to_bits(), inh.to_bits());
-                *v = Fix::from_bits(r.v);
-                *ge = Fix::from_bits(r.ge);
-                *gi = Fix::from_bits(r.gi);
-                *refr = r.refractory;
-                *exc = Fix::ZERO;
-                *inh = Fix::ZERO;
-                *fired = spike as u8;
-            }
-            let mut mask = 0u64;
-            for (k, &f) in fired.iter().enumerate() {
-                mask |= (f as u64) << k;
-            }
+        for (n, (((((v, ge), gi), refr), exc), inh)) in blocks.enumerate() {
+            let b = Lanes {
+                v,
+                ge,
+                gi,
+                refr,
+                exc,
+                inh,
+            };
+            let mut mask = if self.in_range::<COND>(&b) {
+                self.lanes::<COND, true>(b)
+            } else {
+                self.lanes::<COND, false>(b)
+            };
             while mask != 0 {
                 p.spikes
-                    .push((b * BLOCK + mask.trailing_zeros() as usize) as u16);
+                    .push((n * BLOCK + mask.trailing_zeros() as usize) as u16);
                 mask &= mask - 1;
             }
         }
+    }
+}
+
+/// The slices of one block of a [`LifPopulation`].
+struct Lanes<'b> {
+    v: &'b mut [Fix],
+    ge: &'b mut [Fix],
+    gi: &'b mut [Fix],
+    refr: &'b mut [u16],
+    exc: &'b mut [Fix],
+    inh: &'b mut [Fix],
+}
+
+/// `a + b`: saturating, or wrapping where the caller has shown it cannot overflow (`FAST`).
+#[inline(always)]
+fn add<const FAST: bool>(a: i32, b: i32) -> i32 {
+    if FAST {
+        a.wrapping_add(b)
+    } else {
+        a.saturating_add(b)
+    }
+}
+
+/// `a - b`: saturating, or wrapping where the caller has shown it cannot overflow (`FAST`).
+#[inline(always)]
+fn sub<const FAST: bool>(a: i32, b: i32) -> i32 {
+    if FAST {
+        a.wrapping_sub(b)
+    } else {
+        a.saturating_sub(b)
     }
 }
 
@@ -695,11 +822,16 @@ fn frac_mul(f: u32, x: i32) -> i32 {
     hi.wrapping_sub(fix) as i32
 }
 
-/// [`mul`] on raw bits: `a·b / 2^16`, rounded to nearest, saturated to `i32`.
+/// [`mul`] on raw bits: `a·b / 2^16`, rounded to nearest, saturated to `i32` (`FAST`: the caller
+/// has shown the result fits, the clamp is skipped).
 #[inline(always)]
-fn fix_mul(a: i32, b: i32) -> i32 {
+fn fix_mul<const FAST: bool>(a: i32, b: i32) -> i32 {
     let p = (a as i64 * b as i64 + (1 << 15)) >> 16;
-    p.clamp(i32::MIN as i64, i32::MAX as i64) as i32
+    if FAST {
+        p as i32
+    } else {
+        p.clamp(i32::MIN as i64, i32::MAX as i64) as i32
+    }
 }
 
 #[cfg(test)]
@@ -1041,35 +1173,106 @@ mod tests {
         assert!(pop.spikes.is_empty());
     }
 
-    /// A random state word: mostly realistic values, often the edges of the range.
-    fn word(rng: &mut crate::num::Rng, mv: i32) -> i32 {
-        match rng.below(8) {
-            0 => i32::MAX - rng.below(3) as i32,
-            1 => i32::MIN + rng.below(3) as i32,
-            2 => rng.next_u32() as i32,
-            3 => 0,
-            _ => (rng.below(2 * mv as u32 * 65536) as i32).wrapping_sub(mv * 65536),
-        }
+    /// How the equivalence test draws values.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Draw {
+        /// Mostly realistic, often the edges of the `i32` range (blocks run exactly).
+        Mixed,
+        /// Realistic only (blocks run on the fast path).
+        Realistic,
+        /// At and around the fast bounds: in range, rarely just outside.
+        Bounds,
     }
 
-    fn random_state(rng: &mut crate::num::Rng, m: &Lif) -> LifState {
-        LifState {
-            v: Fix::from_bits(word(rng, 90)),
-            g_exc: Fix::from_bits(word(rng, 50)),
-            g_inh: Fix::from_bits(word(rng, 50)),
-            refractory: match rng.below(4) {
-                0 => u16::MAX,
-                1 => rng.below(m.refractory_steps() as u32 + 2) as u16,
-                _ => 0,
+    /// A random state word around `mv` millivolts (or g_L); `lo..lo + span` is the fast interval.
+    fn word(rng: &mut crate::num::Rng, draw: Draw, mv: i32, lo: i32, span: i64) -> i32 {
+        let realistic = (rng.below(2 * mv as u32 * 65536) as i32).wrapping_sub(mv * 65536);
+        match draw {
+            Draw::Realistic => realistic,
+            Draw::Mixed => match rng.below(8) {
+                0 => i32::MAX - rng.below(3) as i32,
+                1 => i32::MIN + rng.below(3) as i32,
+                2 => rng.next_u32() as i32,
+                3 => 0,
+                _ => realistic,
             },
+            Draw::Bounds => {
+                let hi = (lo as i64 + span - 1) as i32;
+                let d = rng.below(3) as i32;
+                match rng.below(400) {
+                    0 => lo.wrapping_sub(1),
+                    1 => hi.wrapping_add(1),
+                    k if k % 2 == 0 => lo.wrapping_add(d),
+                    _ => hi.wrapping_sub(d),
+                }
+            }
         }
     }
 
-    /// The population kernels (array of states and structure of arrays) give the bits of
-    /// `Lif::advance`, neuron by neuron, on random and extreme states and deposits.
+    /// A population step on `init` (array of states, structure of arrays) against one
+    /// `Lif::advance` per neuron.
+    fn check_kernels(m: &Lif, init: &[LifState], exc: &[Fix], inh: &[Fix]) {
+        use crate::neuron::{LifPopulation, LifStorage};
+        let n = init.len();
+        let mut want = init.to_vec();
+        let mut want_spikes = Vec::new();
+        for (j, s) in want.iter_mut().enumerate() {
+            if m.step(s, exc[j], inh[j]) {
+                want_spikes.push(j as u16);
+            }
+        }
+        // array of states
+        let (mut st, mut e, mut i, mut buf) =
+            (init.to_vec(), exc.to_vec(), inh.to_vec(), vec![0u16; n]);
+        let mut pop = Population::new(*m, &mut st, &mut e, &mut i, &mut buf).unwrap();
+        pop.step();
+        assert_eq!(pop.spikes.as_slice(), &want_spikes[..]);
+        assert!(
+            pop.exc
+                .iter()
+                .chain(pop.inh.iter())
+                .all(|&x| x == Fix::ZERO)
+        );
+        assert_eq!(pop.state, &want[..]);
+        // structure of arrays
+        let (mut v, mut ge, mut gi, mut r) = (
+            vec![Fix::ZERO; n],
+            vec![Fix::ZERO; n],
+            vec![Fix::ZERO; n],
+            vec![0u16; n],
+        );
+        let (mut e, mut i, mut buf) = (vec![Fix::ZERO; n], vec![Fix::ZERO; n], vec![0u16; n]);
+        let st = LifStorage {
+            v: &mut v,
+            g_exc: &mut ge,
+            g_inh: &mut gi,
+            refractory: &mut r,
+            exc: &mut e,
+            inh: &mut i,
+            spikes: &mut buf,
+        };
+        let mut pop = LifPopulation::new(*m, st).unwrap();
+        for (j, s) in init.iter().enumerate() {
+            pop.set(j, *s);
+        }
+        pop.exc.copy_from_slice(exc);
+        pop.inh.copy_from_slice(inh);
+        pop.step();
+        assert_eq!(pop.spikes.as_slice(), &want_spikes[..]);
+        assert!(
+            pop.exc
+                .iter()
+                .chain(pop.inh.iter())
+                .all(|&x| x == Fix::ZERO)
+        );
+        assert!(pop.states().eq(want.iter().copied()));
+    }
+
+    /// The population kernels (array of states; structure of arrays, with its fast and exact block
+    /// paths) give the bits of `Lif::advance`, neuron by neuron, on random, extreme, realistic and
+    /// boundary states and deposits.
     #[test]
     fn population_kernels_match_the_per_neuron_step() {
-        use crate::neuron::{LifPopulation, LifStorage};
         let mut rng = crate::num::Rng::new(7);
         let params = [
             quiet(),
@@ -1079,69 +1282,88 @@ mod tests {
                 bias: 3.0,
                 ..LifParams::coba()
             },
+            LifParams {
+                e_leak: 2100.0, // beyond the current-based fast bound: always exact
+                v_thresh: 2200.0,
+                v_reset: 2000.0,
+                ..quiet()
+            },
         ];
-        for p in params {
+        for (case, p) in params.into_iter().enumerate() {
+            let mut fast_blocks = 0;
             let m = Lif::new(p, 0.1).unwrap();
+            let k = Kernel::new(&m);
+            let cond = matches!(p.synapses, Synapses::Conductance { .. });
+            // the fast intervals (v; g and deposits), as lower end and length
+            let (v_iv, g_iv) = if cond {
+                ((k.v_lo, 1i64 << COBA_V_BITS), (0, 1i64 << COBA_G_BITS))
+            } else {
+                let h = 1i32 << CUBA_BITS;
+                ((-h, 2 * h as i64), (-h, 2 * h as i64))
+            };
             for n in [0usize, 1, 7, 63, 64, 65, 200] {
-                for _ in 0..20 {
-                    let init: Vec<LifState> = (0..n).map(|_| random_state(&mut rng, &m)).collect();
-                    let exc: Vec<Fix> =
-                        (0..n).map(|_| Fix::from_bits(word(&mut rng, 40))).collect();
-                    let inh: Vec<Fix> =
-                        (0..n).map(|_| Fix::from_bits(word(&mut rng, 40))).collect();
-                    // reference: one neuron at a time
-                    let mut want = init.clone();
-                    let mut want_spikes = Vec::new();
-                    for (j, s) in want.iter_mut().enumerate() {
-                        if m.step(s, exc[j], inh[j]) {
-                            want_spikes.push(j as u16);
+                for draw in [Draw::Mixed, Draw::Realistic, Draw::Bounds] {
+                    for _ in 0..20 {
+                        let g = |rng: &mut crate::num::Rng, mv: i32| {
+                            let x = word(rng, draw, mv, g_iv.0, g_iv.1);
+                            // conductances are non-negative in realistic runs
+                            if cond && draw == Draw::Realistic {
+                                x.wrapping_abs()
+                            } else {
+                                x
+                            }
+                        };
+                        let init: Vec<LifState> = (0..n)
+                            .map(|_| LifState {
+                                v: Fix::from_bits(word(&mut rng, draw, 90, v_iv.0, v_iv.1)),
+                                g_exc: Fix::from_bits(g(&mut rng, 50)),
+                                g_inh: Fix::from_bits(g(&mut rng, 50)),
+                                refractory: match rng.below(4) {
+                                    0 if draw == Draw::Mixed => u16::MAX,
+                                    1 => rng.below(m.refractory_steps() as u32 + 2) as u16,
+                                    _ => 0,
+                                },
+                            })
+                            .collect();
+                        let exc: Vec<Fix> =
+                            (0..n).map(|_| Fix::from_bits(g(&mut rng, 10))).collect();
+                        let inh: Vec<Fix> =
+                            (0..n).map(|_| Fix::from_bits(g(&mut rng, 10))).collect();
+                        // count the blocks that take the fast path, so the test knows it covers it
+                        for c in 0..n.div_ceil(BLOCK) {
+                            let r = c * BLOCK..((c + 1) * BLOCK).min(n);
+                            let (mut v, mut ge, mut gi) = (
+                                init[r.clone()].iter().map(|s| s.v).collect::<Vec<_>>(),
+                                init[r.clone()].iter().map(|s| s.g_exc).collect::<Vec<_>>(),
+                                init[r.clone()].iter().map(|s| s.g_inh).collect::<Vec<_>>(),
+                            );
+                            let mut refr = vec![0u16; r.len()];
+                            let (mut e, mut i) = (exc[r.clone()].to_vec(), inh[r].to_vec());
+                            let lanes = Lanes {
+                                v: &mut v,
+                                ge: &mut ge,
+                                gi: &mut gi,
+                                refr: &mut refr,
+                                exc: &mut e,
+                                inh: &mut i,
+                            };
+                            let fast = if cond {
+                                k.in_range::<true>(&lanes)
+                            } else {
+                                k.in_range::<false>(&lanes)
+                            };
+                            fast_blocks += fast as usize;
                         }
+                        check_kernels(&m, &init, &exc, &inh);
                     }
-                    // array of states
-                    let (mut st, mut e, mut i, mut buf) =
-                        (init.clone(), exc.clone(), inh.clone(), vec![0u16; n]);
-                    let mut pop = Population::new(m, &mut st, &mut e, &mut i, &mut buf).unwrap();
-                    pop.step();
-                    assert_eq!(pop.spikes.as_slice(), &want_spikes[..]);
-                    assert!(
-                        pop.exc
-                            .iter()
-                            .chain(pop.inh.iter())
-                            .all(|&x| x == Fix::ZERO)
-                    );
-                    assert_eq!(pop.state, &want[..]);
-                    // structure of arrays
-                    let mut v: Vec<Fix> = init.iter().map(|s| s.v).collect();
-                    let mut ge: Vec<Fix> = init.iter().map(|s| s.g_exc).collect();
-                    let mut gi: Vec<Fix> = init.iter().map(|s| s.g_inh).collect();
-                    let mut r: Vec<u16> = init.iter().map(|s| s.refractory).collect();
-                    let (mut e, mut i, mut buf) = (exc.clone(), inh.clone(), vec![0u16; n]);
-                    let st = LifStorage {
-                        v: &mut v,
-                        g_exc: &mut ge,
-                        g_inh: &mut gi,
-                        refractory: &mut r,
-                        exc: &mut e,
-                        inh: &mut i,
-                        spikes: &mut buf,
-                    };
-                    let mut pop = LifPopulation::new(m, st).unwrap();
-                    for (j, s) in init.iter().enumerate() {
-                        pop.set(j, *s);
-                    }
-                    pop.exc.copy_from_slice(&exc);
-                    pop.inh.copy_from_slice(&inh);
-                    pop.step();
-                    assert_eq!(pop.spikes.as_slice(), &want_spikes[..]);
-                    assert!(
-                        pop.exc
-                            .iter()
-                            .chain(pop.inh.iter())
-                            .all(|&x| x == Fix::ZERO)
-                    );
-                    assert!(pop.states().eq(want.iter().copied()));
                 }
             }
+            // every case but the last (outside the fast bounds) covers the fast path
+            assert_eq!(
+                fast_blocks > 100,
+                case < 4,
+                "case {case}: {fast_blocks} fast blocks"
+            );
         }
     }
 
@@ -1201,7 +1423,7 @@ mod tests {
             let want = Frac(f).mul(Fix::from_bits(x)).to_bits();
             assert_eq!(frac_mul(f, x), want, "{x} · {f}");
             assert_eq!(
-                fix_mul(x, y),
+                fix_mul::<false>(x, y),
                 mul(Fix::from_bits(x), Fix::from_bits(y)).to_bits(),
                 "{x} · {y}"
             );
