@@ -31,9 +31,10 @@
 //! whole steps.
 //!
 //! ## Whole populations
-//! [`Lif`] overrides [`NeuronModel::step_population`] with a branch-free kernel on raw bits (the same
-//! operations as `step`, in the same order), and [`LifPopulation`] stores the neurons as one array per
-//! variable so that the kernel vectorises (4 neurons per SSE2 vector, 8 with AVX2). Each block of 64
+//! [`LifPopulation`] stores the neurons as one array per variable and steps them with a branch-free
+//! kernel on raw bits (the same operations as `step`, in the same order) that the compiler vectorises
+//! (4 neurons per SSE2 vector, 8 with AVX2) on targets with vector instructions; on scalar
+//! microcontrollers it runs `step` neuron by neuron (cheaper there). Each block of 64
 //! neurons is first checked against bounds under which no addition can overflow and no product
 //! needs its clamp; such a block (in a running network: every block) runs with plain wrapping
 //! arithmetic, any other exactly as `step`. The bounds and their proof are on `Kernel` below; tests
@@ -363,22 +364,6 @@ impl NeuronModel for Lif {
     fn potential(s: &LifState) -> Fix {
         s.v
     }
-
-    /// The whole population with the branch-free kernel (same bits as the default, see `Kernel`).
-    fn step_population(
-        &self,
-        state: &mut [LifState],
-        exc: &mut [Fix],
-        inh: &mut [Fix],
-        spikes: &mut Spikes<'_>,
-    ) {
-        spikes.clear();
-        let k = Kernel::new(self);
-        match self.input {
-            Input::Current => k.run_states::<false>(state, exc, inh, spikes),
-            Input::Conductance { .. } => k.run_states::<true>(state, exc, inh, spikes),
-        }
-    }
 }
 
 /// The arrays of a [`LifPopulation`], each one entry per neuron.
@@ -503,15 +488,54 @@ impl<'a> LifPopulation<'a> {
 
     /// Advances every neuron by one step (the LIF step of the module doc), consuming this step's
     /// deposits and recording spikes.
+    ///
+    /// On targets with vector instructions this is the block kernel (`Kernel`); on the scalar
+    /// microcontrollers (Cortex-M: `qadd` saturates in one instruction, and there is nothing to
+    /// vectorise) the plain per-neuron step, which costs less there. Same bits either way.
     pub fn step(&mut self) {
+        if VECTOR {
+            self.spikes.clear();
+            let k = Kernel::new(&self.model);
+            match self.model.input {
+                Input::Current => k.run_arrays::<false>(self),
+                Input::Conductance { .. } => k.run_arrays::<true>(self),
+            }
+        } else {
+            self.step_scalar();
+        }
+    }
+
+    /// The per-neuron step ([`Lif::advance`]) over the arrays.
+    fn step_scalar(&mut self) {
         self.spikes.clear();
-        let k = Kernel::new(&self.model);
-        match self.model.input {
-            Input::Current => k.run_arrays::<false>(self),
-            Input::Conductance { .. } => k.run_arrays::<true>(self),
+        let it = self
+            .v
+            .iter_mut()
+            .zip(self.g_exc.iter_mut())
+            .zip(self.g_inh.iter_mut())
+            .zip(self.refractory.iter_mut())
+            .zip(self.exc.iter_mut().zip(self.inh.iter_mut()));
+        for (j, ((((v, ge), gi), r), (e, i))) in it.enumerate() {
+            let thresh = self.model.v_thresh;
+            if self.model.advance(v, ge, gi, r, *e, *i, thresh) {
+                // j < MAX_NEURONS (checked in `new`), one slot per neuron
+                self.spikes.push(j as u16);
+            }
+            *e = Fix::ZERO;
+            *i = Fix::ZERO;
         }
     }
 }
+
+/// Whether the target has vector instructions the block kernel is written for (x86 SSE2/AVX,
+/// AArch64 and Arm NEON, WebAssembly SIMD); elsewhere [`LifPopulation::step`] steps neuron by neuron.
+const VECTOR: bool = cfg!(any(
+    target_arch = "x86",
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    all(target_arch = "arm", target_feature = "neon"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+));
 
 /// Neurons per block of the population kernel: the range check and the spike scan are per block.
 const BLOCK: usize = 64;
@@ -662,39 +686,6 @@ impl Kernel {
             },
         };
         (next, spike)
-    }
-
-    /// Steps an array of [`LifState`]s (a [`Population`](super::Population)`<Lif>`) neuron by
-    /// neuron, always exactly.
-    #[inline(always)]
-    fn run_states<const COND: bool>(
-        &self,
-        state: &mut [LifState],
-        exc: &mut [Fix],
-        inh: &mut [Fix],
-        spikes: &mut Spikes<'_>,
-    ) {
-        let it = state.iter_mut().zip(exc.iter_mut()).zip(inh.iter_mut());
-        for (j, ((s, e), i)) in it.enumerate() {
-            let raw = Raw {
-                v: s.v.to_bits(),
-                ge: s.g_exc.to_bits(),
-                gi: s.g_inh.to_bits(),
-                refractory: s.refractory,
-            };
-            let (r, spike) = self.neuron::<COND, false>(raw, e.to_bits(), i.to_bits());
-            *s = LifState {
-                v: Fix::from_bits(r.v),
-                g_exc: Fix::from_bits(r.ge),
-                g_inh: Fix::from_bits(r.gi),
-                refractory: r.refractory,
-            };
-            if spike {
-                spikes.push(j as u16);
-            }
-            *e = Fix::ZERO;
-            *i = Fix::ZERO;
-        }
     }
 
     /// Whether every neuron of a block is within the fast bounds (see the type doc).
@@ -1295,10 +1286,25 @@ mod tests {
                 .all(|&x| x == Fix::ZERO)
         );
         assert!(pop.states().eq(want.iter().copied()));
+        // and the scalar path of the microcontrollers
+        for (j, s) in init.iter().enumerate() {
+            pop.set(j, *s);
+        }
+        pop.exc.copy_from_slice(exc);
+        pop.inh.copy_from_slice(inh);
+        pop.step_scalar();
+        assert_eq!(pop.spikes.as_slice(), &want_spikes[..]);
+        assert!(
+            pop.exc
+                .iter()
+                .chain(pop.inh.iter())
+                .all(|&x| x == Fix::ZERO)
+        );
+        assert!(pop.states().eq(want.iter().copied()));
     }
 
-    /// The population kernels (array of states; structure of arrays, with its fast and exact block
-    /// paths) give the bits of `Lif::advance`, neuron by neuron, on random, extreme, realistic and
+    /// `LifPopulation` (its fast and exact block paths, and its scalar path) and `Population<Lif>`
+    /// give the bits of `Lif::advance`, neuron by neuron, on random, extreme, realistic and
     /// boundary states and deposits.
     #[test]
     fn population_kernels_match_the_per_neuron_step() {

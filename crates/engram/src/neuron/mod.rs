@@ -2,15 +2,15 @@
 //!
 //! A model ([`NeuronModel`]) is plain fixed-point parameters plus a per-neuron `State`; its `step`
 //! advances one neuron by one time step, and its `step_population` a whole population (by default a
-//! loop over `step`; a model may override it with a loop the compiler vectorises, the same bits). A
+//! loop over `step`; a model may override it with a faster loop giving the same bits). A
 //! [`Population`] borrows the caller's storage for N states, the two input channels and the spike
 //! list, and steps them all with one `step_population` call.
 //!
 //! For large LIF networks [`LifPopulation`] stores the same neurons as one array per state variable
 //! (`v`, `g_exc`, `g_inh`, `refractory`): a step then loads several neurons of a variable with one
-//! vector instruction. It runs the LIF kernel of `lif.rs` block by block, with a wrapping fast path
-//! for blocks whose values are in range (the bounds are in `lif.rs`), and gives the same bits as
-//! `Population<Lif>`.
+//! vector instruction. On targets with vector instructions it runs the LIF kernel of `lif.rs` block
+//! by block, with a wrapping fast path for blocks whose values are in range (the bounds are in
+//! `lif.rs`); on scalar microcontrollers the plain per-neuron step. Same bits as `Population<Lif>`.
 //!
 //! | model | file | equation |
 //! | --- | --- | --- |
