@@ -1,11 +1,14 @@
 //! `cargo xtask peers`: engram against Brian2 and NEST on the same three models, side by side.
 //!
 //! ```text
-//! cargo xtask peers [--duration S] [--reps N] [--engram-only]   # full comparison -> bench/peers/results.md
+//! cargo xtask peers [--duration S] [--reps N] [--engram-only] [--portable]   # -> bench/peers/results.md
 //! cargo xtask peers --quick                                     # CI smoke test: engram only, 0.1 s per model
 //! ```
 //!
-//! 1. Builds the engram runner (`crates/engram-lab/benches/peers.rs`, bench profile).
+//! 1. Builds the engram runner (`crates/engram-lab/benches/peers.rs`, bench profile) with
+//!    `-C target-cpu=native` in `target/peers/native`, because Brian2 compiles its C++ with
+//!    `-march=native` (its default `codegen.cpp.extra_compile_args_gcc`): both use the machine's
+//!    vector instructions. `--portable` (and `--quick`) build for the default target instead.
 //! 2. Unless `--quick`/`--engram-only`: creates two Python virtual environments under
 //!    `target/peers/` (`python3 -m venv`; override the interpreter with `PYTHON`) and pip-installs
 //!    the pinned `bench/peers/requirements-brian2.txt` and `requirements-nest.txt` into them. They are
@@ -67,6 +70,7 @@ struct Options {
     reps: usize,
     peers: bool,
     quick: bool,
+    native: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -75,6 +79,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         reps: 3,
         peers: true,
         quick: false,
+        native: true,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -88,9 +93,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--duration" => o.duration_s = value("--duration")?,
             "--reps" => o.reps = value("--reps")? as usize,
             "--engram-only" => o.peers = false,
+            "--portable" => o.native = false,
             "--quick" => {
                 o.quick = true;
                 o.peers = false;
+                o.native = false;
                 o.duration_s = 0.1;
                 o.reps = 1;
             }
@@ -103,7 +110,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
 /// The entry point: `args` are the words after `peers`.
 pub fn peers(root: &Path, args: &[String]) -> Result<(), String> {
     let opt = parse(args)?;
-    let engram = build_engram(root)?;
+    let engram = build_engram(root, opt.native)?;
     let mut sims = vec![(Sim::Engram, Ok(()))];
     let mut venvs = BTreeMap::new();
     if opt.peers {
@@ -213,8 +220,9 @@ pub fn peers(root: &Path, args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Builds the engram runner in the bench profile and returns its executable.
-fn build_engram(root: &Path) -> Result<PathBuf, String> {
+/// Builds the engram runner in the bench profile (`native`: for this CPU, in its own target
+/// directory so the ordinary build is not invalidated) and returns its executable.
+fn build_engram(root: &Path, native: bool) -> Result<PathBuf, String> {
     let args = [
         "bench",
         "-p",
@@ -226,8 +234,14 @@ fn build_engram(root: &Path) -> Result<PathBuf, String> {
         "--no-run",
         "--message-format=json",
     ];
+    let mut cmd = Command::new("cargo");
+    if native {
+        cmd.env("RUSTFLAGS", "-C target-cpu=native")
+            .env("CARGO_TARGET_DIR", root.join("target/peers/native"));
+        eprint!("\n$ RUSTFLAGS='-C target-cpu=native' CARGO_TARGET_DIR=target/peers/native");
+    }
     eprintln!("\n$ cargo {}", args.join(" "));
-    let out = Command::new("cargo")
+    let out = cmd
         .current_dir(root)
         .args(args)
         .stderr(Stdio::inherit())
@@ -383,7 +397,7 @@ fn report(
         opt.duration_s, opt.reps
     );
     let _ = writeln!(s, "## Machine\n");
-    for line in machine(venvs) {
+    for line in machine(venvs, opt.native) {
         let _ = writeln!(s, "- {line}");
     }
     let _ = writeln!(
@@ -478,7 +492,7 @@ fn report(
 }
 
 /// Machine details for the report: CPU, cores, memory, OS, compiler, peer versions.
-fn machine(venvs: &BTreeMap<&str, PathBuf>) -> Vec<String> {
+fn machine(venvs: &BTreeMap<&str, PathBuf>, native: bool) -> Vec<String> {
     let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
     let cpuinfo = read("/proc/cpuinfo");
     let cpu = cpuinfo
@@ -504,11 +518,12 @@ fn machine(venvs: &BTreeMap<&str, PathBuf>) -> Vec<String> {
         format!("CPU: {cpu}, {cores} logical cores available, {mem} RAM"),
         format!("OS: {}", cmd("uname", &["-sr"])),
         format!(
-            "Rust: {} (bench profile: opt-level 3, thin LTO, codegen-units 1)",
-            cmd("rustc", &["-V"])
+            "Rust: {} (bench profile: opt-level 3, thin LTO, codegen-units 1{})",
+            cmd("rustc", &["-V"]),
+            if native { ", -C target-cpu=native" } else { "" }
         ),
         format!(
-            "C++ (Brian2 cpp_standalone): {}",
+            "C++ (Brian2 cpp_standalone, -O3 -ffast-math -march=native): {}",
             cmd("g++", &["--version"]).lines().next().unwrap_or("")
         ),
     ];

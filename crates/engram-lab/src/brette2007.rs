@@ -17,11 +17,18 @@
 //!   `ge(0) = 4 + 1.5·N(0,1)`, `gi(0) = 20 + 12·N(0,1)` (the initial stimulation; clamped at 0).
 //!
 //! Weights are constant; each projection stores `i8` raw weights of 64 steps, so its scale is w/64.
+//!
+//! Cost per step (the benchmark against Brian2 and NEST, `cargo xtask peers`): the populations are
+//! [`LifPopulation`]s (one array per state variable, a vectorised LIF kernel) and the projections
+//! deliver event by event ([`Sparse`]'s `propagate` touches only the targets of the neurons that
+//! spiked), so a step is one vectorised pass over the 4000 neurons plus the synaptic events.
 
 use crate::Simulation;
 use engram::hash::StateHash;
-use engram::neuron::{Lif, LifParams, LifState, Population};
-use engram::num::{Fix, Frac, Rng, Scale, fix_from_f32, fix_to_f32, mul};
+use engram::neuron::{Lif, LifParams, LifPopulation, LifStorage};
+#[cfg(feature = "std")]
+use engram::num::Fix;
+use engram::num::{Frac, Rng, Scale, fix_from_f32, fix_to_f32, mul};
 use engram::projection::{Csr, Sparse, SpikeProjection, fixed_probability};
 use engram::{ConfigError, error::check_len};
 
@@ -96,7 +103,8 @@ impl Config {
     /// Bytes of model state (neurons, inputs, spikes, CSR arrays at capacity, accumulators).
     pub fn ram_bytes(&self) -> usize {
         let n = self.n_exc + self.n_inh;
-        let neurons = n * (core::mem::size_of::<LifState>() + 4 + 4 + 2);
+        // v, g_exc, g_inh, refractory, two deposits, a spike slot
+        let neurons = n * (4 + 4 + 4 + 2 + 4 + 4 + 2);
         let (e, i) = (self.n_exc, self.n_inh);
         let syn: usize = [(e, e), (e, i), (i, e), (i, i)]
             .iter()
@@ -119,18 +127,8 @@ fn sqrt(x: f64) -> f64 {
     r
 }
 
-/// Storage of one population: `n` of each.
-#[derive(Debug)]
-pub struct PopStorage<'a> {
-    /// Neuron states.
-    pub state: &'a mut [LifState],
-    /// Excitatory inputs.
-    pub exc: &'a mut [Fix],
-    /// Inhibitory inputs.
-    pub inh: &'a mut [Fix],
-    /// Spike slots.
-    pub spikes: &'a mut [u16],
-}
+/// Storage of one population: `n` of each, one array per state variable (see [`LifPopulation`]).
+pub type PopStorage<'a> = LifStorage<'a>;
 
 /// Storage of one sparse projection.
 #[derive(Debug)]
@@ -166,9 +164,9 @@ pub struct Storage<'a> {
 #[derive(Debug)]
 pub struct Network<'a> {
     /// Excitatory population.
-    pub e: Population<'a, Lif>,
+    pub e: LifPopulation<'a>,
     /// Inhibitory population.
-    pub i: Population<'a, Lif>,
+    pub i: LifPopulation<'a>,
     /// E → E.
     pub ee: Sparse<'a, i8>,
     /// E → I.
@@ -219,14 +217,17 @@ impl<'a> Network<'a> {
         let ei = connect(ne, ni, p, we, &mut rng, st.ei)?;
         let ie = connect(ni, ne, p, wi, &mut rng, st.ie)?;
         let ii = connect(ni, ni, p, wi, &mut rng, st.ii)?;
-        let e = Population::new(lif, st.e.state, st.e.exc, st.e.inh, st.e.spikes)?;
-        let i = Population::new(lif, st.i.state, st.i.exc, st.i.inh, st.i.spikes)?;
+        let mut e = LifPopulation::new(lif, st.e)?;
+        let mut i = LifPopulation::new(lif, st.i)?;
         let p = cfg.neuron();
         let (vr, vt) = (
             fix_from_f32("v_reset", p.v_reset)?,
             fix_from_f32("v_thresh", p.v_thresh)?,
         );
-        for s in e.state.iter_mut().chain(i.state.iter_mut()) {
+        let slots = (0..e.len())
+            .map(|j| (0, j))
+            .chain((0..i.len()).map(|j| (1, j)));
+        for (pop, j) in slots {
             let mut st = lif.rest_state();
             st.v = vr + mul(rng.uniform(), vt - vr);
             if cfg.variant == Variant::Coba {
@@ -235,7 +236,7 @@ impl<'a> Network<'a> {
                 st.g_exc = fix_from_f32("initial ge", ge.max(0.0))?;
                 st.g_inh = fix_from_f32("initial gi", gi.max(0.0))?;
             }
-            *s = st;
+            if pop == 0 { e.set(j, st) } else { i.set(j, st) }
         }
         Ok(Network {
             e,
@@ -299,7 +300,11 @@ impl Simulation for Network<'_> {
             (&self.i, ["i.neurons", "i.exc", "i.inh", "i.spikes"]),
         ];
         for (p, [neurons, exc, inh, spikes]) in pops {
-            visit(neurons, (*p.state).state_hash());
+            // the bytes of the `[LifState]` slice the neurons were stored in before (same hashes)
+            let mut h = engram::hash::Fnv64::new();
+            h.write_len(p.len());
+            p.states().for_each(|s| s.hash_into(&mut h));
+            visit(neurons, h.finish());
             visit(exc, (*p.exc).state_hash());
             visit(inh, (*p.inh).state_hash());
             visit(spikes, p.spikes.as_slice().state_hash());
@@ -333,7 +338,15 @@ pub struct Buffers {
 }
 
 #[cfg(feature = "std")]
-type PopBuf = (Vec<LifState>, Vec<Fix>, Vec<Fix>, Vec<u16>);
+type PopBuf = (
+    Vec<Fix>,
+    Vec<Fix>,
+    Vec<Fix>,
+    Vec<u16>,
+    Vec<Fix>,
+    Vec<Fix>,
+    Vec<u16>,
+);
 #[cfg(feature = "std")]
 type SynBuf = (Vec<u32>, Vec<u16>, Vec<i8>, Vec<i32>);
 
@@ -343,7 +356,10 @@ impl Buffers {
     pub fn new(cfg: &Config) -> Buffers {
         let pop = |n: usize| {
             (
-                vec![LifState::default(); n],
+                vec![Fix::ZERO; n],
+                vec![Fix::ZERO; n],
+                vec![Fix::ZERO; n],
+                vec![0; n],
                 vec![Fix::ZERO; n],
                 vec![Fix::ZERO; n],
                 vec![0; n],
@@ -366,10 +382,13 @@ impl Buffers {
         let [ee, ei, ie, ii] = &mut self.syns;
         fn pop(p: &mut PopBuf) -> PopStorage<'_> {
             PopStorage {
-                state: &mut p.0,
-                exc: &mut p.1,
-                inh: &mut p.2,
-                spikes: &mut p.3,
+                v: &mut p.0,
+                g_exc: &mut p.1,
+                g_inh: &mut p.2,
+                refractory: &mut p.3,
+                exc: &mut p.4,
+                inh: &mut p.5,
+                spikes: &mut p.6,
             }
         }
         fn syn(s: &mut SynBuf) -> SynStorage<'_> {

@@ -6,7 +6,6 @@
 #![no_main]
 
 use engram::Fix;
-use engram::neuron::LifState;
 use engram_lab::brette2007::{Config, Network, PopStorage, Storage, SynStorage, Variant};
 use engram_qemu_mps2_an386 as fw;
 use static_cell::ConstStaticCell;
@@ -28,7 +27,10 @@ const fn cap(a: usize, b: usize) -> usize {
 }
 
 struct Pop<const K: usize> {
-    state: [LifState; K],
+    v: [Fix; K],
+    g_exc: [Fix; K],
+    g_inh: [Fix; K],
+    refractory: [u16; K],
     exc: [Fix; K],
     inh: [Fix; K],
     spikes: [u16; K],
@@ -36,12 +38,10 @@ struct Pop<const K: usize> {
 
 impl<const K: usize> Pop<K> {
     const NEW: Self = Pop {
-        state: [LifState {
-            v: Fix::ZERO,
-            g_exc: Fix::ZERO,
-            g_inh: Fix::ZERO,
-            refractory: 0,
-        }; K],
+        v: [Fix::ZERO; K],
+        g_exc: [Fix::ZERO; K],
+        g_inh: [Fix::ZERO; K],
+        refractory: [0; K],
         exc: [Fix::ZERO; K],
         inh: [Fix::ZERO; K],
         spikes: [0; K],
@@ -49,7 +49,10 @@ impl<const K: usize> Pop<K> {
 
     fn storage(&mut self) -> PopStorage<'_> {
         PopStorage {
-            state: &mut self.state,
+            v: &mut self.v,
+            g_exc: &mut self.g_exc,
+            g_inh: &mut self.g_inh,
+            refractory: &mut self.refractory,
             exc: &mut self.exc,
             inh: &mut self.inh,
             spikes: &mut self.spikes,

@@ -1,8 +1,16 @@
 //! Neuron models and the population that runs them.
 //!
 //! A model ([`NeuronModel`]) is plain fixed-point parameters plus a per-neuron `State`; its `step`
-//! advances one neuron by one time step. A [`Population`] borrows the caller's storage for N states,
-//! the two input channels and the spike list, and steps them all.
+//! advances one neuron by one time step, and its `step_population` a whole population (by default a
+//! loop over `step`; a model may override it with a faster loop giving the same bits). A
+//! [`Population`] borrows the caller's storage for N states, the two input channels and the spike
+//! list, and steps them all with one `step_population` call.
+//!
+//! For large LIF networks [`LifPopulation`] stores the same neurons as one array per state variable
+//! (`v`, `g_exc`, `g_inh`, `refractory`): a step then loads several neurons of a variable with one
+//! vector instruction. On targets with vector instructions it runs the LIF kernel of `lif.rs` block
+//! by block, with a wrapping fast path for blocks whose values are in range (the bounds are in
+//! `lif.rs`); on scalar microcontrollers the plain per-neuron step. Same bits as `Population<Lif>`.
 //!
 //! | model | file | equation |
 //! | --- | --- | --- |
@@ -31,7 +39,7 @@ pub mod reference;
 
 pub use alif::{Alif, AlifParams, AlifState};
 pub use izhikevich::{IzhNeuron, Izhikevich, IzhikevichParams};
-pub use lif::{Lif, LifParams, LifState, Synapses};
+pub use lif::{Lif, LifParams, LifPopulation, LifState, LifStorage, Synapses};
 pub use rate::{Nonlinearity, RateParams, RatePopulation, RateUnit};
 
 use crate::error::{ConfigError, check_len};
@@ -58,6 +66,32 @@ pub trait NeuronModel {
     /// Advances one neuron by one time step given this step's deposits on each channel; returns
     /// `true` if it spiked. Total: never panics, saturates on overflow.
     fn step(&self, state: &mut Self::State, exc: Fix, inh: Fix) -> bool;
+
+    /// Advances a whole population by one step: `step` for every neuron `j` with `exc[j]`, `inh[j]`,
+    /// then zeroes the deposits; `spikes` is cleared and receives the indices that spiked, in
+    /// increasing order. Neurons beyond the shortest slice are not stepped. Callers keep the length
+    /// ≤ [`MAX_NEURONS`] (indices are stored as `u16`; [`Population`] guarantees it).
+    ///
+    /// The default loops over [`step`](Self::step); a model may override it with a loop the compiler
+    /// can vectorise (the LIF does). An override must give the same bits as the default.
+    #[inline]
+    fn step_population(
+        &self,
+        state: &mut [Self::State],
+        exc: &mut [Fix],
+        inh: &mut [Fix],
+        spikes: &mut Spikes<'_>,
+    ) {
+        spikes.clear();
+        let it = state.iter_mut().zip(exc.iter_mut()).zip(inh.iter_mut());
+        for (j, ((s, e), i)) in it.enumerate() {
+            if self.step(s, *e, *i) {
+                spikes.push(j as u16);
+            }
+            *e = Fix::ZERO;
+            *i = Fix::ZERO;
+        }
+    }
 
     /// The membrane potential of a state (mV), for reports and hashing.
     fn potential(state: &Self::State) -> Fix;
@@ -185,21 +219,13 @@ impl<'a, M: NeuronModel> Population<'a, M> {
     }
 
     /// Advances every neuron by one step, consuming this step's deposits and recording spikes.
+    ///
+    /// One call of [`NeuronModel::step_population`] (the lengths were checked in `new`: every index
+    /// fits a `u16` and the spike list has one slot per neuron).
+    #[inline]
     pub fn step(&mut self) {
-        self.spikes.clear();
-        let it = self
-            .state
-            .iter_mut()
-            .zip(self.exc.iter_mut())
-            .zip(self.inh.iter_mut());
-        for (j, ((s, e), i)) in it.enumerate() {
-            if self.model.step(s, *e, *i) {
-                // j < MAX_NEURONS (checked in `new`) and the list has one slot per neuron.
-                self.spikes.push(j as u16);
-            }
-            *e = Fix::ZERO;
-            *i = Fix::ZERO;
-        }
+        self.model
+            .step_population(self.state, self.exc, self.inh, &mut self.spikes);
     }
 }
 

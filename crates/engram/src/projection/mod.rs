@@ -23,7 +23,9 @@
 //!    channel (e.g. `pop.exc`), and zeroed.
 //!
 //! [`SpikeProjection::propagate`] does both. Accumulating several spike lists before one `deliver`
-//! (e.g. two source populations sharing a projection's weights) is allowed.
+//! (e.g. two source populations sharing a projection's weights) is allowed. [`Sparse`]'s `propagate`
+//! is event-driven end to end: when nothing was pending it delivers only the targets of the rows
+//! that spiked (every other accumulator is zero), so a step costs the synaptic events, not `n_post`.
 //!
 //! **Overflow.** One spike adds at most one weight to any accumulator (CSR columns are strictly
 //! increasing within a row; a convolution tap hits each output once), so after `k` spikes
