@@ -35,6 +35,8 @@
 //! | `pattern-in-noise` | [`pattern_in_noise`] | Masquelier, Guyonneau & Thorpe (2008): one LIF neuron with STDP finds a 50 ms spike pattern repeated at random times in Poisson noise, and fires ever earlier in it |
 //! | `cartpole` | [`cartpole`] | Barto, Sutton & Anderson (1983): the cart-pole, balanced by a spiking actor-critic (TD error as the third factor) learning online from failures |
 //! | `bandit` | [`bandit`] | a 4-armed Bernoulli bandit (closed loop): action groups of LIF neurons learn to choose the best arm with reward-modulated STDP and a reward-prediction-error critic |
+//! | `tilt` | [`tilt`] | micro:bit v2 demo (closed loop): a reward-modulated Hebbian rule learns which LED pattern a user wants for each tilt direction from reward (button A) and punishment (button B); simulated with a scripted user |
+//! | `oja-motion` | [`oja_motion`] | micro:bit v2 demo: Oja's rule finds the principal axis of movement in a (simulated) accelerometer stream, gravity removed by a high-pass |
 //! | `phototaxis` | [`phototaxis`] | a 2-D Braitenberg vehicle (closed loop): two light sensors, two wheels; a three-factor rule learns from reward alone to reach a light that jumps elsewhere whenever reached |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
@@ -49,12 +51,14 @@ pub mod eprop;
 pub mod homeostasis;
 pub mod izhikevich2003;
 pub mod kernels;
+pub mod oja_motion;
 pub mod oja_pca;
 pub mod pattern_in_noise;
 pub mod pes;
 pub mod phototaxis;
 pub mod song2000;
 pub mod stdp_scaled;
+pub mod tilt;
 pub mod triplet;
 
 use engram::hash::{Fnv64, StateHash, hash_rule_state};
