@@ -2,12 +2,13 @@
 //!
 //! | command | what it runs |
 //! | --- | --- |
-//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `qemu` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), and the host tests (last, so their tally closes the log) |
+//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, the micro:bit v2 firmware (`boards/microbit-v2`: fmt, clippy, release build of every program, host tests of its board logic — see `microbit.rs`), `qemu` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), and the host tests (last, so their tally closes the log) |
 //! | `cargo xtask test` | the host tests only (`cargo test --workspace`) |
 //! | `cargo xtask targets` | the `no_std` builds of the core only |
 //! | `cargo xtask bench` | the criterion benchmarks of the core |
 //! | `cargo xtask qemu [--bless]` | the firmware of `boards/qemu-mps2-an386` under QEMU (Cortex-M4F and Cortex-M0): failure paths, host ↔ firmware state-hash equality, instruction counts against `budget.toml` (`--bless` rewrites it) — see `qemu.rs` |
-//! | `cargo xtask size` | flash and static RAM of every firmware program, from the ELF |
+//! | `cargo xtask microbit` | the micro:bit v2 step of `ci` alone |
+//! | `cargo xtask size` | flash and static RAM of every firmware program (QEMU and micro:bit v2), from the ELF |
 //! | `cargo xtask qemu-run <machine> <elf> [args]` | one firmware run under QEMU (timeout, decoded defmt) |
 //! | `cargo xtask defmt-decode <elf>` | decodes a defmt stream on stdin (the board runner's fallback when `defmt-print` is absent) |
 //!
@@ -16,6 +17,7 @@
 //! `defmt-decoder` (its log stream), `object` (its ELF) and `toml` (the instruction budget).
 
 mod defmt;
+mod microbit;
 mod peers;
 mod qemu;
 mod size;
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         "bench" => run("cargo", &["bench", "-p", "engram"], &[]),
         "qemu" => qemu::qemu(&root(), args.iter().any(|a| a == "--bless")),
         "size" => size::size(&root()),
+        "microbit" => microbit::ci(&root()),
         "peers" => peers::peers(&root(), &args[1..]),
         "qemu-run" => qemu::qemu_run(&args[1..]),
         "defmt-decode" => match args.get(1) {
@@ -51,7 +54,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|test|targets|bench|qemu [--bless]|size|qemu-run|defmt-decode>"
+                "usage: cargo xtask <ci|test|targets|bench|qemu [--bless]|microbit|size|qemu-run|defmt-decode>"
             );
             return if task == "help" {
                 ExitCode::SUCCESS
@@ -89,6 +92,7 @@ fn ci() -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     targets()?;
+    microbit::ci(&root())?;
     qemu::qemu(&root(), false)?;
     size::size(&root())?;
     // The engram side of the peer benchmarks, briefly (the comparison itself is too long for CI).
