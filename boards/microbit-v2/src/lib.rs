@@ -38,7 +38,7 @@
 //! Each step is timed with the DWT cycle counter (`CYCCNT`, 64 MHz) by [`Runner::step`] /
 //! [`Runner::finish`] through [`engram_board::control::Deadline`] with a budget of the whole period
 //! (1 280 000 cycles). Overruns go into every telemetry frame (`deadline_overruns`); the mean and
-//! worst step cost are logged every telemetry period.
+//! worst step cost, the missed ticks and the sensor fault counters are logged every 250 steps (5 s).
 //!
 //! ## Faults
 //! An I2C error, an implausible or a stuck reading is counted by engram-board's
