@@ -186,6 +186,39 @@ pub trait Observe {
     }
 }
 
+/// Learned state of an `i16` dense plastic projection as bytes (a board's checkpoint): the weights,
+/// little-endian, in storage order, into `out`. Returns the bytes written, 0 if `out` is shorter than
+/// `2 · weights`.
+pub fn save_dense_i16(
+    p: &Plastic<'_, i16, engram::projection::Dense<'_, i16>>,
+    out: &mut [u8],
+) -> usize {
+    let w = p.proj.weights();
+    let Some(out) = out.get_mut(..2 * w.len()) else {
+        return 0;
+    };
+    for (o, w) in out.chunks_exact_mut(2).zip(w) {
+        o.copy_from_slice(&w.to_le_bytes());
+    }
+    2 * w.len()
+}
+
+/// Restores [`save_dense_i16`]'s bytes, each weight clamped to the rule's bounds; `false` (nothing
+/// changed) unless `bytes` holds exactly the projection's weights.
+pub fn load_dense_i16(
+    p: &mut Plastic<'_, i16, engram::projection::Dense<'_, i16>>,
+    bytes: &[u8],
+) -> bool {
+    if bytes.len() != 2 * p.proj.weights().len() {
+        return false;
+    }
+    let (lo, hi) = p.rule().bounds();
+    for (w, b) in p.proj.weights_mut().iter_mut().zip(bytes.chunks_exact(2)) {
+        *w = i32::from(i16::from_le_bytes([b[0], b[1]])).clamp(lo, hi) as i16;
+    }
+    true
+}
+
 /// Visits a plastic projection's weights for [`Observe::weights`]: `raw` stored weights counting
 /// steps of `scale`, bounds from the rule's raw bounds.
 pub fn visit_weights<W: Weight>(

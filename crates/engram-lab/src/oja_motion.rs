@@ -75,17 +75,7 @@ impl Default for Config {
     }
 }
 
-/// Square root by Newton's iteration (configuration time only).
-fn sqrt(x: f64) -> f64 {
-    if x <= 0.0 {
-        return 0.0;
-    }
-    let mut r = if x > 1.0 { x } else { 1.0 };
-    for _ in 0..80 {
-        r = 0.5 * (r + x / r);
-    }
-    r
-}
+use crate::oja_pca::sqrt;
 
 impl Config {
     /// The simulated movement axis (unit vector, drawn from the seed).
@@ -233,32 +223,13 @@ impl<'a> Learner<'a> {
 
     /// Writes the weights ([`STATE_BYTES`]) into `out`; returns the bytes written (0 if too short).
     pub fn save(&self, out: &mut [u8]) -> usize {
-        let Some(out) = out.get_mut(..STATE_BYTES) else {
-            return 0;
-        };
-        for (o, w) in out.chunks_exact_mut(2).zip(self.plastic.proj.weights()) {
-            o.copy_from_slice(&w.to_le_bytes());
-        }
-        STATE_BYTES
+        crate::save_dense_i16(&self.plastic, out)
     }
 
     /// Restores the weights from [`Learner::save`]'s bytes (clamped to the bounds); `false` (nothing
     /// changed) unless `bytes` is exactly [`STATE_BYTES`] long.
     pub fn load(&mut self, bytes: &[u8]) -> bool {
-        if bytes.len() != STATE_BYTES {
-            return false;
-        }
-        let (lo, hi) = self.plastic.rule().bounds();
-        for (w, b) in self
-            .plastic
-            .proj
-            .weights_mut()
-            .iter_mut()
-            .zip(bytes.chunks_exact(2))
-        {
-            *w = (i16::from_le_bytes([b[0], b[1]]) as i32).clamp(lo, hi) as i16;
-        }
-        true
+        crate::load_dense_i16(&mut self.plastic, bytes)
     }
 
     /// A fingerprint of the model for checkpoints.

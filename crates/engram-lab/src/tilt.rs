@@ -354,33 +354,13 @@ impl<'a> Learner<'a> {
     /// Writes the learned state (the weights, [`STATE_BYTES`]) into `out`; returns the bytes written
     /// (0 if `out` is too short).
     pub fn save(&self, out: &mut [u8]) -> usize {
-        let Some(out) = out.get_mut(..STATE_BYTES) else {
-            return 0;
-        };
-        for (o, w) in out.chunks_exact_mut(2).zip(self.plastic.proj.weights()) {
-            o.copy_from_slice(&w.to_le_bytes());
-        }
-        STATE_BYTES
+        crate::save_dense_i16(&self.plastic, out)
     }
 
     /// Restores the weights from [`Learner::save`]'s bytes, clamped to the rule's bounds; `false`
     /// (nothing changed) unless `bytes` is exactly [`STATE_BYTES`] long.
     pub fn load(&mut self, bytes: &[u8]) -> bool {
-        if bytes.len() != STATE_BYTES {
-            return false;
-        }
-        let (lo, hi) = self.plastic.rule().bounds();
-        for (w, b) in self
-            .plastic
-            .proj
-            .weights_mut()
-            .iter_mut()
-            .zip(bytes.chunks_exact(2))
-        {
-            let v = i16::from_le_bytes([b[0], b[1]]) as i32;
-            *w = v.clamp(lo, hi) as i16;
-        }
-        true
+        crate::load_dense_i16(&mut self.plastic, bytes)
     }
 
     /// A fingerprint of the model (sizes, rule, weight format) for checkpoints: a checkpoint of
