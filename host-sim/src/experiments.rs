@@ -12,7 +12,8 @@ use crate::config::{Error, to_table, typed};
 use engram_lab::homeostasis::Mechanism;
 use engram_lab::{
     Observe, Simulation, bandit, bcm, brette2007, cartpole, distal_reward, eprop, homeostasis,
-    izhikevich2003, oja_pca, pattern_in_noise, pes, phototaxis, song2000, stdp_scaled, triplet,
+    izhikevich2003, oja_motion, oja_pca, pattern_in_noise, pes, phototaxis, song2000, stdp_scaled,
+    tilt, triplet,
 };
 use std::time::{Duration, Instant};
 
@@ -76,11 +77,15 @@ pub enum Experiment {
     Phototaxis,
     /// Barto et al. (1983) cart-pole, balanced by a spiking actor-critic (closed loop).
     Cartpole,
+    /// micro:bit v2 demo: tilt conditioning from reward and punishment (scripted user).
+    Tilt,
+    /// micro:bit v2 demo: Oja's rule finds the axis of movement in an accelerometer stream.
+    OjaMotion,
 }
 
 impl Experiment {
     /// Every experiment, in listing order.
-    pub const ALL: [Experiment; 17] = [
+    pub const ALL: [Experiment; 19] = [
         Experiment::Izhikevich2003,
         Experiment::BretteCuba,
         Experiment::BretteCoba,
@@ -98,6 +103,8 @@ impl Experiment {
         Experiment::Bandit,
         Experiment::Phototaxis,
         Experiment::Cartpole,
+        Experiment::Tilt,
+        Experiment::OjaMotion,
     ];
 
     /// The experiment called `name` on the command line.
@@ -149,6 +156,8 @@ impl Experiment {
             Experiment::StdpScaled => to_table(&stdp_scaled::Config::default()),
             Experiment::PatternInNoise => to_table(&pattern_in_noise::Config::default()),
             Experiment::Bandit => to_table(&bandit::Config::default()),
+            Experiment::Tilt => to_table(&tilt::Config::default()),
+            Experiment::OjaMotion => to_table(&oja_motion::Config::default()),
             // A run first measures the time to the light with plasticity off, then learns.
             Experiment::Phototaxis => to_table(&phototaxis::Config {
                 baseline_episodes: 5,
@@ -261,6 +270,21 @@ impl Experiment {
                 let mut net = pattern_in_noise::Network::new(&cfg, b.storage())?;
                 let syn = plastic_synapses(&net);
                 f(&mut net, &info(&cfg, cfg.dt_ms, syn, None))
+            }
+            Experiment::Tilt => {
+                let cfg: tilt::Config = typed(cfg)?;
+                let mut b = tilt::Buffers::new();
+                let mut net = tilt::Network::new(&cfg, b.storage())?;
+                f(&mut net, &info(&cfg, tilt::DT_MS, tilt::SYNAPSES, None))
+            }
+            Experiment::OjaMotion => {
+                let cfg: oja_motion::Config = typed(cfg)?;
+                let mut b = oja_motion::Buffers::new();
+                let mut net = oja_motion::Network::new(&cfg, b.storage())?;
+                f(
+                    &mut net,
+                    &info(&cfg, oja_motion::DT_MS, oja_motion::DIM, None),
+                )
             }
             Experiment::Bandit => {
                 let cfg: bandit::Config = typed(cfg)?;
@@ -428,6 +452,26 @@ impl Experiment {
                 objective: "none explicit (unsupervised); logged as `objective`: hit rate minus false alarms per 50 ms of noise",
                 environment: "afferent rates wandering in 0–90 Hz; a 50 ms pattern of half of them repeated at random times (25 % of the time); 10 Hz spontaneous spikes",
                 duration_ms: 150_000.0,
+                neurons: 1,
+            },
+            Experiment::Tilt => About {
+                name: "tilt",
+                describe: "micro:bit v2 demo (closed loop): a reward-modulated Hebbian rule learns which LED pattern a scripted user wants for each tilt direction (reward = button A, punishment = button B)",
+                architecture: "4 tilt-direction cells (from a simulated accelerometer, 1 % missing reads) → 4 linear action units (i16 weights); the shown pattern is argmax(y + exploration noise)",
+                rule: "reward-modulated Hebbian: eligibility (τ 100 ms) of direction × shown pattern, Δw = lr·M·e with M = +1 / −1 from the user",
+                objective: "fraction of the last 64 feedbacks that were rewards (`objective`)",
+                environment: "a scripted user tilts the board 30° in one of 4 directions (or holds it flat) for 2 s at a time and judges each pattern 200 ms after it appears against a seed-drawn target mapping",
+                duration_ms: 240_000.0,
+                neurons: 4,
+            },
+            Experiment::OjaMotion => About {
+                name: "oja-motion",
+                describe: "micro:bit v2 demo: Oja's rule finds the principal axis of movement in a simulated accelerometer stream (gravity removed by a high-pass)",
+                architecture: "accelerometer x, y, z − running mean (τ 1 s) → 1 linear rate neuron, i16 weights",
+                rule: "Oja: dw = η(x·y − y²·w), η = 2⁻⁹ per ms, stochastic rounding",
+                objective: "variance E[y²] (ascended on the unit sphere); `angle_deg` to the movement axis → 0",
+                environment: "gravity + movement N(0, 0.35 g²) along a seed-drawn axis + 0.05 g noise, 1 % missing reads, 50 Hz",
+                duration_ms: 60_000.0,
                 neurons: 1,
             },
             Experiment::Bandit => About {

@@ -2,7 +2,7 @@
 //!
 //! | command | what it runs |
 //! | --- | --- |
-//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `boards`, the board glue's panic-never link (`crates/engram-board/panic-check`), `qemu`, `panics` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), a short `soak`, and the host tests (last, so their tally closes the log) |
+//! | `cargo xtask ci` | everything CI runs: format check, clippy `-D warnings`, rustdoc warnings, a `no_std` build of the core for every embedded target, `boards` and `microbit` (the real-board firmware), the board glue's panic-never link (`crates/engram-board/panic-check`), `qemu`, `panics` and `size` (below), `peers --quick` (the engram side of the peer benchmarks), a short `soak`, and the host tests (last, so their tally closes the log) |
 //! | `cargo xtask test` | the host tests only (`cargo test --workspace`) |
 //! | `cargo xtask targets` | the `no_std` builds of the core only |
 //! | `cargo xtask bench` | the criterion benchmarks of the core |
@@ -10,6 +10,7 @@
 //! | `cargo xtask soak [--steps N]` | every learning experiment for `N` steps (default 10⁸) with its invariants checked (`engram soak`); CI runs 20 000 |
 //! | `cargo xtask panics [--bless] [--verbose]` | the panic sites left in each experiment's release firmware; fails if more are reachable from its `Simulation::step` than `panics.toml` allows (see `panics.rs`) |
 //! | `cargo xtask boards` | the real-board firmware crates (`boards/rp-pico`): format, clippy (firmware and host library), the library's host tests, the release firmware build — see `boards.rs` |
+//! //! | `cargo xtask microbit` | the micro:bit v2 firmware (`boards/microbit-v2`): fmt, clippy, release build of every program, host tests of its board logic — see `microbit.rs` |
 //! | `cargo xtask size` | flash and static RAM of every firmware program (emulated and real boards), from the ELF |
 //! | `cargo xtask qemu-run <machine> <elf> [args]` | one firmware run under QEMU (timeout, decoded defmt) |
 //! | `cargo xtask defmt-decode <elf>` | decodes a defmt stream on stdin (the board runner's fallback when `defmt-print` is absent) |
@@ -20,6 +21,7 @@
 
 mod boards;
 mod defmt;
+mod microbit;
 mod panics;
 mod peers;
 mod qemu;
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         "bench" => run("cargo", &["bench", "-p", "engram"], &[]),
         "qemu" => qemu::qemu(&root(), args.iter().any(|a| a == "--bless")),
         "size" => size::size(&root()),
+        "microbit" => microbit::ci(&root()),
         "peers" => peers::peers(&root(), &args[1..]),
         "soak" => soak(&args[1..]),
         "panics" => panics::panics(&root(), &args[1..]),
@@ -59,7 +62,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|test|targets|boards|bench|qemu [--bless]|size|soak [--steps N]|panics [--bless]|peers|qemu-run|defmt-decode>"
+                "usage: cargo xtask <ci|test|targets|boards|microbit|bench|qemu [--bless]|size|soak [--steps N]|panics [--bless]|peers|qemu-run|defmt-decode>"
             );
             return if task == "help" {
                 ExitCode::SUCCESS
@@ -107,6 +110,7 @@ fn ci() -> Result<(), String> {
             &[],
         )?;
     }
+    microbit::ci(&root())?;
     qemu::qemu(&root(), false)?;
     panics::panics(&root(), &[])?;
     size::size(&root())?;

@@ -61,6 +61,7 @@ pub fn footprint(elf: &Path) -> Result<Footprint, String> {
 pub fn size(root: &Path) -> Result<(), String> {
     crate::qemu::build_firmware(root)?;
     crate::boards::build(root)?;
+    crate::microbit::build(root)?;
     println!("\n{}", table(root)?);
     Ok(())
 }
@@ -105,6 +106,19 @@ pub fn table(root: &Path) -> Result<String, String> {
                 b.name, f.flash, f.ram
             ));
         }
+    }
+    // The micro:bit v2 programs: a real board (HAL, display, UART, flash, defmt-rtt), no QEMU
+    // harness to subtract.
+    for p in crate::microbit::PROGRAMS {
+        let elf = crate::microbit::elf(root, p);
+        if !elf.exists() {
+            continue;
+        }
+        let f = footprint(&elf)?;
+        out.push_str(&format!(
+            "| microbit-v2 (nRF52833) | {p} | {} | {} | (whole firmware) |\n",
+            f.flash, f.ram
+        ));
     }
     Ok(out)
 }

@@ -34,6 +34,8 @@
 //! | `pattern-in-noise` | [`pattern_in_noise`] | Masquelier, Guyonneau & Thorpe (2008): one LIF neuron with STDP finds a 50 ms spike pattern repeated at random times in Poisson noise, and fires ever earlier in it |
 //! | `cartpole` | [`cartpole`] | Barto, Sutton & Anderson (1983): the cart-pole, balanced by a spiking actor-critic (TD error as the third factor) learning online from failures |
 //! | `bandit` | [`bandit`] | a 4-armed Bernoulli bandit (closed loop): action groups of LIF neurons learn to choose the best arm with reward-modulated STDP and a reward-prediction-error critic |
+//! | `tilt` | [`tilt`] | micro:bit v2 demo (closed loop): a reward-modulated Hebbian rule learns which LED pattern a user wants for each tilt direction from reward (button A) and punishment (button B); simulated with a scripted user |
+//! | `oja-motion` | [`oja_motion`] | micro:bit v2 demo: Oja's rule finds the principal axis of movement in a (simulated) accelerometer stream, gravity removed by a high-pass |
 //! | `phototaxis` | [`phototaxis`] | a 2-D Braitenberg vehicle (closed loop): two light sensors, two wheels; a three-factor rule learns from reward alone to reach a light that jumps elsewhere whenever reached |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
@@ -48,12 +50,14 @@ pub mod eprop;
 pub mod homeostasis;
 pub mod izhikevich2003;
 pub mod kernels;
+pub mod oja_motion;
 pub mod oja_pca;
 pub mod pattern_in_noise;
 pub mod pes;
 pub mod phototaxis;
 pub mod song2000;
 pub mod stdp_scaled;
+pub mod tilt;
 pub mod triplet;
 
 use engram::hash::{Fnv64, StateHash, hash_rule_state};
@@ -180,6 +184,39 @@ pub trait Observe {
     fn last_episode(&self) -> Option<Episode> {
         None
     }
+}
+
+/// Learned state of an `i16` dense plastic projection as bytes (a board's checkpoint): the weights,
+/// little-endian, in storage order, into `out`. Returns the bytes written, 0 if `out` is shorter than
+/// `2 · weights`.
+pub fn save_dense_i16(
+    p: &Plastic<'_, i16, engram::projection::Dense<'_, i16>>,
+    out: &mut [u8],
+) -> usize {
+    let w = p.proj.weights();
+    let Some(out) = out.get_mut(..2 * w.len()) else {
+        return 0;
+    };
+    for (o, w) in out.chunks_exact_mut(2).zip(w) {
+        o.copy_from_slice(&w.to_le_bytes());
+    }
+    2 * w.len()
+}
+
+/// Restores [`save_dense_i16`]'s bytes, each weight clamped to the rule's bounds; `false` (nothing
+/// changed) unless `bytes` holds exactly the projection's weights.
+pub fn load_dense_i16(
+    p: &mut Plastic<'_, i16, engram::projection::Dense<'_, i16>>,
+    bytes: &[u8],
+) -> bool {
+    if bytes.len() != 2 * p.proj.weights().len() {
+        return false;
+    }
+    let (lo, hi) = p.rule().bounds();
+    for (w, b) in p.proj.weights_mut().iter_mut().zip(bytes.chunks_exact(2)) {
+        *w = i32::from(i16::from_le_bytes([b[0], b[1]])).clamp(lo, hi) as i16;
+    }
+    true
 }
 
 /// Visits a plastic projection's weights for [`Observe::weights`]: `raw` stored weights counting

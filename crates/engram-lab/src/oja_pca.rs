@@ -83,7 +83,7 @@ impl Default for Config {
 
 /// Square root by Newton's iteration (configuration time only): `core` has no `f64::sqrt` without
 /// `std`, and this crate takes no `libm` for two uses.
-fn sqrt(x: f64) -> f64 {
+pub(crate) fn sqrt(x: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
     }
