@@ -88,7 +88,7 @@ impl Machine {
 }
 
 /// Every firmware program (one file each in `src/bin/`).
-pub const PROGRAMS: [&str; 14] = [
+pub const PROGRAMS: [&str; 16] = [
     "izhikevich2003",
     "brette-cuba",
     "distal-reward",
@@ -103,6 +103,8 @@ pub const PROGRAMS: [&str; 14] = [
     "bench-plastic",
     "kernels",
     "selftest",
+    "pil",
+    "bench-link",
 ];
 
 /// One host ↔ firmware bit-exactness check. Adding an experiment: a program in `src/bin/`, an arm
@@ -581,9 +583,10 @@ fn kernels(root: &Path, m: Machine) -> Result<(), String> {
     Ok(())
 }
 
-/// The micro-benchmark programs: `bench` (neurons, static synapses; also the SysTick calibration)
-/// and `bench-plastic` (plastic synapse updates per rule).
-const BENCHES: [&str; 2] = ["bench", "bench-plastic"];
+/// The micro-benchmark programs: `bench` (neurons, static synapses; also the SysTick calibration),
+/// `bench-plastic` (plastic synapse updates per rule) and `bench-link` (engram-link framing:
+/// instructions per encoded / decoded frame).
+const BENCHES: [&str; 3] = ["bench", "bench-plastic", "bench-link"];
 
 /// Runs the micro-benchmark `prog` on `m` and adds its per-unit counts to `measured`; for `bench`,
 /// also checks the SysTick calibration.

@@ -15,6 +15,8 @@
 //! | `song2000` | Song, Miller & Abbott (2000) STDP, `Config::check` (1000 + 200 Poisson inputs onto 1 conductance LIF neuron, the same on both) |
 //! | `bench` | instructions per neuron update (per model), per synapse event (dense, sparse) and per plastic synapse update (per rule and moment) |
 //! | `kernels` | golden-vector digests of the fixed-point kernels (`engram_lab::kernels`), compared with the host's |
+//! | `pil` | processor in the loop: `pil [<seed>]` serves the bandit agent over UART0 ([`uart`]) with `engram_lab::pil::Board`; the host (`engram pil bandit --qemu`) runs the world |
+//! | `bench-link` | instructions to encode and decode each engram-link message kind (frames of `engram_link`) |
 //! | `selftest` | `<ok\|panic\|fault\|hang>`: proves a panic or a HardFault exits non-zero with its message / PC, and a hang times out |
 //!
 //! This library is what they share: logging ([`defmt`] over semihosting), the arguments
@@ -38,6 +40,8 @@
 //! compile time in `.bss`, never copied through the stack), so `cargo xtask size` reports the RAM
 //! exactly.
 #![no_std]
+
+pub mod uart;
 
 use cortex_m::peripheral::{SYST, syst::SystClkSource};
 use cortex_m_rt::{ExceptionFrame, exception};
