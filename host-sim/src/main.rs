@@ -149,6 +149,10 @@ enum Command {
         /// Resends of one message before the board counts as silent.
         #[arg(long, default_value_t = 10)]
         retries: u32,
+        /// After the run, time this many observation → action round trips that the board answers
+        /// without stepping (a repeated observation): the link's own rate.
+        #[arg(long, default_value_t = 100)]
+        pings: u32,
         /// Output folder (default: runs/pil-EXPERIMENT-YYYYMMDD-HHMMSS, UTC).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -223,6 +227,7 @@ fn main() -> ExitCode {
             noise_seed,
             timeout_ms,
             retries,
+            pings,
             out,
         } => {
             let target = if line.qemu {
@@ -239,7 +244,7 @@ fn main() -> ExitCode {
                 drop_rate,
                 seed: noise_seed,
             };
-            run_pil(&args, target, noise, timeout_ms, retries, out)
+            run_pil(&args, target, noise, (timeout_ms, retries, pings), out)
         }
         Command::Plot { dir } => plot::plot(&dir).map(|files| {
             for f in files {
@@ -470,8 +475,7 @@ fn run_pil(
     args: &RunArgs,
     target: pil::Target,
     noise: pil::Noise,
-    timeout_ms: u64,
-    retries: u32,
+    (timeout_ms, retries, pings): (u64, u32, u32),
     out: Option<PathBuf>,
 ) -> Result<(), Error> {
     let (exp, layers) = parse(args)?;
@@ -516,6 +520,7 @@ fn run_pil(
         hello_timeout,
         out: out.clone(),
         verbose: true,
+        pings,
     };
     let s = pil::run(&spec).inspect_err(|_| {
         eprintln!(
@@ -534,6 +539,12 @@ fn run_pil(
         "steps/s        {:.0} ({:.1} closed-loop exchanges/s)",
         s.steps_per_s, s.periods_per_s
     );
+    if s.link_round_trips_per_s > 0.0 {
+        println!(
+            "link alone     {:.0} observation → action round trips/s (board answering from its cache)",
+            s.link_round_trips_per_s
+        );
+    }
     println!("mean reward    {:.3}", s.mean_reward);
     println!("p_best (last 200 trials) {:.3}", s.p_best_last_200);
     println!(

@@ -90,6 +90,9 @@ pub struct Spec {
     pub out: PathBuf,
     /// Print progress.
     pub verbose: bool,
+    /// After the run, this many repeats of the last observation (answered from the board's cache,
+    /// no stepping): the link's round-trip rate.
+    pub pings: u32,
 }
 
 /// Counts of what the injected noise did.
@@ -122,6 +125,9 @@ pub struct Summary {
     pub steps_per_s: f64,
     /// Closed-loop exchanges per second of wall time.
     pub periods_per_s: f64,
+    /// Observation → action round trips per second with no compute (repeats answered from the
+    /// board's cache): what the line and the board's I/O alone allow.
+    pub link_round_trips_per_s: f64,
     /// The board's learned-state hash after the run (from its final telemetry), `0x…`.
     pub state_hash: String,
     /// Mean reward over all trials.
@@ -759,6 +765,26 @@ fn drive<L: Line>(
                 host.resends
             );
         }
+    }
+    // The link alone: the last observation again, answered from the board's cache without stepping
+    // (so the state is untouched): round trips per second of one observation + one action frame.
+    if spec.pings > 0 && summary.periods > 0 {
+        let step = (summary.periods - 1) as u32;
+        let msg = Message::Observation(Observation {
+            step,
+            values: obs.iter().copied().take(MAX_VALUES).collect(),
+            outcome,
+        });
+        // The outcome field is ignored on a repeat; any value keeps the frame length of the loop.
+        let t = Instant::now();
+        for _ in 0..spec.pings {
+            exchange(spec.timeout, spec.retries, host, &msg, |g| match g {
+                Got::Action(s, _) if *s == step => Some(()),
+                _ => None,
+            })?;
+        }
+        summary.link_round_trips_per_s =
+            f64::from(spec.pings) / t.elapsed().as_secs_f64().max(1e-9);
     }
     // The board's final state: its learned-state hash. (The outcome of the last action stays on the
     // host: both the reference and the board stop at the same point.)

@@ -20,6 +20,7 @@ use core::ptr::{read_volatile, write_volatile};
 const DATA: usize = 0x00;
 const STATE: usize = 0x04;
 const CTRL: usize = 0x08;
+const INTCLEAR: usize = 0x0C;
 const BAUDDIV: usize = 0x10;
 
 const STATE_TX_FULL: u32 = 1 << 0;
@@ -27,6 +28,27 @@ const STATE_RX_FULL: u32 = 1 << 1;
 const STATE_RX_OVERRUN: u32 = 1 << 3;
 const CTRL_TX_EN: u32 = 1 << 0;
 const CTRL_RX_EN: u32 = 1 << 1;
+const CTRL_RX_INT_EN: u32 = 1 << 3;
+const INT_RX: u32 = 1 << 1;
+
+/// NVIC interrupt number of UART0's receive interrupt on mps2-an385/an386.
+pub const UART0_RX_IRQ: u32 = 0;
+const NVIC_ISER0: usize = 0xE000_E100;
+const NVIC_ICPR0: usize = 0xE000_E280;
+const SCB_ICSR: usize = 0xE000_ED04;
+const ICSR_PENDSTCLR: u32 = 1 << 25;
+const SYST_CSR: usize = 0xE000_E010;
+const SYST_CSR_TICKINT: u32 = 1 << 1;
+
+fn reg_read(addr: usize) -> u32 {
+    // SAFETY: a fixed, always-mapped Cortex-M system or device register of this machine.
+    unsafe { read_volatile(addr as *const u32) }
+}
+
+fn reg_write(addr: usize, v: u32) {
+    // SAFETY: as in `reg_read`; the registers written here have no memory-safety effect.
+    unsafe { write_volatile(addr as *mut u32, v) }
+}
 
 /// Base address of UART0 on mps2-an385/an386.
 pub const UART0: usize = 0x4000_4000;
@@ -81,6 +103,29 @@ impl Uart {
         for &b in bytes {
             while self.read(STATE) & STATE_TX_FULL != 0 {}
             self.write(DATA, u32::from(b));
+        }
+    }
+
+    /// Lets [`Uart::wait`] sleep until a byte arrives (or SysTick wraps): interrupts are masked
+    /// (`cpsid i`, so no handler ever runs — this stays a polled driver), UART0's receive interrupt and
+    /// SysTick's are enabled only as wake-up events for `wfi`. Under QEMU a core spinning on the
+    /// status register starves the emulator's I/O loop; sleeping lets the bytes in.
+    pub fn enable_wakeup(&mut self) {
+        cortex_m::interrupt::disable();
+        self.write(CTRL, CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN);
+        reg_write(NVIC_ISER0, 1 << UART0_RX_IRQ);
+        reg_write(SYST_CSR, reg_read(SYST_CSR) | SYST_CSR_TICKINT);
+    }
+
+    /// Sleeps (`wfi`) until a byte may be waiting or SysTick wrapped (after [`Uart::enable_wakeup`];
+    /// without it, returns at once). Race-free: pending wake-ups are cleared *before* the last check
+    /// for a byte, so one arriving after the check wakes the `wfi`.
+    pub fn wait(&mut self) {
+        self.write(INTCLEAR, INT_RX);
+        reg_write(NVIC_ICPR0, 1 << UART0_RX_IRQ);
+        reg_write(SCB_ICSR, ICSR_PENDSTCLR);
+        if self.read(STATE) & STATE_RX_FULL == 0 && self.read(CTRL) & CTRL_RX_INT_EN != 0 {
+            cortex_m::asm::wfi();
         }
     }
 

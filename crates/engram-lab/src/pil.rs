@@ -116,6 +116,8 @@ pub struct BoardStats {
     pub overruns: u32,
     /// Times the host went silent.
     pub silences: u32,
+    /// Clock ticks spent stepping, all control periods together (compute only, no I/O).
+    pub compute_ticks: u64,
 }
 
 /// The board's end of the loop (see the [module docs](self)).
@@ -325,6 +327,7 @@ impl<R: Remote, C: Clock> Core<R, C> {
             }
         }
         let elapsed = self.clock.now().wrapping_sub(start) & C::MASK;
+        self.stats.compute_ticks = self.stats.compute_ticks.saturating_add(u64::from(elapsed));
         if elapsed > self.budget {
             self.stats.overruns = self.stats.overruns.saturating_add(1);
         }

@@ -122,8 +122,11 @@ mod serve {
         };
         let cfg = Config::check(seed);
         let net = Network::new(&cfg, st).unwrap_or_else(|e| fw::fail_config(e));
-        // Deadline: one trial of `trial_ms` steps of 1 ms, in SysTick ticks.
-        let budget = cfg.trial_ms.saturating_mul(CORE_HZ / 1000);
+        // Deadline: one trial of `trial_ms` steps of 1 ms at 25 MHz, counting one cycle per
+        // instruction (QEMU counts instructions: 40 per SysTick tick under -icount shift=0).
+        let (num, den) = fw::TICK_INSTRUCTIONS;
+        let cycles = u64::from(cfg.trial_ms) * u64::from(CORE_HZ / 1000);
+        let budget = u32::try_from(cycles * den / num).unwrap_or(u32::MAX);
         let mut board = Board::new(
             net,
             "qemu-mps2-an386",
@@ -132,6 +135,7 @@ mod serve {
             TELEMETRY_PERIOD,
         );
         let mut uart = Uart::uart0(CORE_HZ, BAUD);
+        uart.enable_wakeup();
         defmt::println!("pil bandit seed {=u64}: serving on UART0", seed);
         board.hello(&mut |f| uart.write_all(f));
         let mut idle = Counter::new();
@@ -147,17 +151,25 @@ mod serve {
                     idle.clear();
                 }
                 None => {
+                    uart.wait();
                     idle.lap();
                     if !silent && idle.ticks() > SILENCE_TICKS {
                         silent = true;
                         board.silence();
                         let st = board.stats();
                         defmt::println!(
-                            "host silent: holding the last action, state kept (periods {=u32}, silences {=u32}, link errors {=u32})",
+                            "host silent: holding the last action, state kept (periods {=u32}, silences {=u32}, link errors {=u32}, repeats {=u32})",
                             st.periods,
                             st.silences,
-                            board.errors().total()
+                            board.errors().total(),
+                            st.repeats
                         );
+                        if let Some(per) = st.compute_ticks.checked_div(u64::from(st.periods)) {
+                            defmt::println!(
+                                "compute {=u64} instructions per control period (SysTick, -icount shift=0)",
+                                fw::instructions(per)
+                            );
+                        }
                     }
                 }
             }
