@@ -119,8 +119,10 @@ pub struct Summary {
     pub periods: u64,
     /// Network steps per control period.
     pub period_steps: u32,
-    /// Wall time of the loop, s.
+    /// Wall time of the whole run (handshake, loop, pings, final report), s.
     pub wall_s: f64,
+    /// Wall time of the closed loop alone (the rates below), s.
+    pub loop_s: f64,
     /// Network steps per second of wall time.
     pub steps_per_s: f64,
     /// Closed-loop exchanges per second of wall time.
@@ -592,8 +594,11 @@ pub fn run(spec: &Spec) -> Result<Summary, Error> {
     );
     summary.wall_s = start.elapsed().as_secs_f64();
     summary.steps = summary.periods * u64::from(cfg.trial_ms);
-    summary.steps_per_s = summary.steps as f64 / summary.wall_s.max(1e-9);
-    summary.periods_per_s = summary.periods as f64 / summary.wall_s.max(1e-9);
+    if summary.loop_s == 0.0 {
+        summary.loop_s = summary.wall_s; // stopped inside the loop
+    }
+    summary.steps_per_s = summary.steps as f64 / summary.loop_s.max(1e-9);
+    summary.periods_per_s = summary.periods as f64 / summary.loop_s.max(1e-9);
     summary.host_link_errors = host.decoder.errors();
     summary.frames_received = u64::from(host.decoder.frames());
     summary.resends = host.resends;
@@ -694,6 +699,7 @@ fn drive<L: Line>(
     let (mut reward_sum, mut recent, mut trials) = (0.0f64, 0u64, 0u64);
     let mut last200 = std::collections::VecDeque::new();
     let report_every = (periods / 20).max(1);
+    let loop_start = Instant::now();
     for k in 0..periods {
         if crate::record::STOP.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(Error::Link(format!("interrupted at control period {k}")));
@@ -766,6 +772,7 @@ fn drive<L: Line>(
             );
         }
     }
+    summary.loop_s = loop_start.elapsed().as_secs_f64();
     // The link alone: the last observation again, answered from the board's cache without stepping
     // (so the state is untouched): round trips per second of one observation + one action frame.
     if spec.pings > 0 && summary.periods > 0 {
