@@ -295,3 +295,69 @@ fn another_protocol_version_is_one_clear_error_at_hello() {
     );
     assert_eq!(err.matches("error:").count(), 1, "{err}");
 }
+
+/// The board's end alone, in-process: exactly-once observations and the commands.
+#[test]
+fn board_answers_repeats_without_stepping_and_refuses_what_it_cannot_do() {
+    use engram_link::{Command, Decoder, ErrorCode, ErrorReport, MessageKind, Observation};
+    let cfg = bandit::Config::check(1);
+    let mut b = bandit::Buffers::new(&cfg);
+    let net = bandit::Network::new(&cfg, b.storage()).unwrap();
+    let mut board = Board::new(net, "test", NoClock, u32::MAX, 0);
+    let mut buf = [0u8; 288];
+    let mut send = |board: &mut Board<_, _>, msg: &Message<'_>| -> Vec<String> {
+        let frame = encode_frame(msg, &mut buf).unwrap().to_vec();
+        let mut out = Vec::new();
+        board.receive(&frame, &mut |f| out.extend_from_slice(f));
+        let mut dec = Decoder::new();
+        let mut input: &[u8] = &out;
+        let mut got = Vec::new();
+        while let Some(m) = dec.feed(&mut input) {
+            got.push(format!("{:?}", m.unwrap()));
+        }
+        got
+    };
+    let obs = |step| {
+        Message::Observation(Observation {
+            step,
+            values: [engram_link::I16F16::ONE].into_iter().collect(),
+            outcome: None,
+        })
+    };
+    let a0 = send(&mut board, &obs(0));
+    assert_eq!(a0.len(), 1);
+    assert!(a0[0].starts_with("Action(Action { step: 0"), "{a0:?}");
+    let hash = board.sim().learned_hash();
+    // The same observation again (its action was lost): the same action, no step.
+    assert_eq!(send(&mut board, &obs(0)), a0);
+    assert_eq!(board.sim().learned_hash(), hash);
+    assert_eq!(board.stats().repeats, 1);
+    assert_eq!(board.stats().periods, 1);
+    // A step out of order is refused and changes nothing.
+    let refused = |code| {
+        vec![format!(
+            "{:?}",
+            Message::Error(ErrorReport {
+                of: MessageKind::Observation,
+                code
+            })
+        )]
+    };
+    assert_eq!(send(&mut board, &obs(5)), refused(ErrorCode::OutOfRange));
+    assert_eq!(board.sim().learned_hash(), hash);
+    // Paused: observations are refused as busy until resumed.
+    send(&mut board, &Message::Command(Command::Pause));
+    assert_eq!(send(&mut board, &obs(1)), refused(ErrorCode::Busy));
+    send(&mut board, &Message::Command(Command::Resume));
+    assert!(send(&mut board, &obs(1))[0].starts_with("Action(Action { step: 1"));
+    // No flash on this board.
+    let r = send(&mut board, &Message::Command(Command::SaveCheckpoint));
+    assert!(r[0].contains("Unsupported"), "{r:?}");
+    // A report carries the learned-state hash.
+    let t = send(&mut board, &Message::Command(Command::Report));
+    let want = format!("state_hash: {}", board.sim().learned_hash());
+    assert!(
+        t[0].starts_with("Telemetry") && t[0].contains(&want),
+        "{t:?}"
+    );
+}
