@@ -25,12 +25,15 @@ pub enum Error {
     Model(engram::ConfigError),
     /// A file or folder that could not be read or written.
     Io(String, std::io::Error),
+    /// Processor in the loop: the board or the link failed (silent board, protocol or model
+    /// mismatch, refused message).
+    Link(String),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Usage(m) | Error::Config(m) => f.write_str(m),
+            Error::Usage(m) | Error::Config(m) | Error::Link(m) => f.write_str(m),
             Error::Model(e) => write!(f, "{e}"),
             Error::Io(what, e) => write!(f, "{what}: {e}"),
         }

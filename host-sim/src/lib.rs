@@ -7,6 +7,7 @@
 //! | [`record`] | one recorded run: the step loop, CSV/JSON outputs, progress, Ctrl-C |
 //! | [`sweep`] | grids of runs in parallel, shards and their merge |
 //! | [`soak`] | long runs that check invariants (bounds, finite objectives, no silent network) |
+//! | [`pil`] | processor in the loop: the world on the host, the agent on a board (QEMU, serial, TCP, in-process), over engram-link |
 //! | [`plot`] | the plots (PNG + SVG) drawn from a run's or sweep's files |
 //! | [`analysis`] | spike-train analysis: rates, CV of ISIs, population spectra |
 //!
@@ -16,6 +17,7 @@
 pub mod analysis;
 pub mod config;
 pub mod experiments;
+pub mod pil;
 pub mod plot;
 pub mod record;
 pub mod soak;

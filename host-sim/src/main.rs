@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use engram_sim::config::{self, Error, Layers, Override};
 use engram_sim::experiments::Experiment;
 use engram_sim::record::{self, Length, Progress, Spec};
-use engram_sim::{plot, soak, sweep};
+use engram_sim::{pil, plot, soak, sweep};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -139,11 +139,65 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Processor in the loop: the experiment's world on this host, its agent on a board (the
+    /// emulated Cortex-M, a real board, or in-process), over engram-link frames. Bandit for now.
+    Pil {
+        #[command(flatten)]
+        args: RunArgs,
+        #[command(flatten)]
+        line: PilLine,
+        /// Firmware ELF for --qemu (default: build boards/qemu-mps2-an386's `pil`).
+        #[arg(long, value_name = "ELF", requires = "qemu")]
+        firmware: Option<PathBuf>,
+        /// Baud rate for --serial.
+        #[arg(long, default_value_t = 115_200)]
+        baud: u32,
+        /// Inject noise: probability that a byte on the line (either way) gets one bit flipped.
+        #[arg(long, default_value_t = 0.0)]
+        flip_rate: f64,
+        /// Inject noise: probability that a byte on the line (either way) is dropped.
+        #[arg(long, default_value_t = 0.0)]
+        drop_rate: f64,
+        /// Seed of the injected noise.
+        #[arg(long, default_value_t = 1)]
+        noise_seed: u64,
+        /// Resend a message after this long without an answer (ms).
+        #[arg(long, default_value_t = 500)]
+        timeout_ms: u64,
+        /// Resends of one message before the board counts as silent.
+        #[arg(long, default_value_t = 10)]
+        retries: u32,
+        /// After the run, time this many observation → action round trips that the board answers
+        /// without stepping (a repeated observation): the link's own rate.
+        #[arg(long, default_value_t = 100)]
+        pings: u32,
+        /// Output folder (default: runs/pil-EXPERIMENT-YYYYMMDD-HHMMSS, UTC).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Draw (again) the plots of a finished run or sweep.
     Plot {
         /// A run or sweep folder.
         dir: PathBuf,
     },
+}
+
+/// Where `engram pil` finds the board (exactly one).
+#[derive(Args, Clone)]
+#[group(required = true, multiple = false)]
+struct PilLine {
+    /// Run the `pil` firmware under qemu-system-arm (mps2-an386), its UART on a local TCP port.
+    #[arg(long)]
+    qemu: bool,
+    /// A real board on this serial port (e.g. /dev/ttyACM0).
+    #[arg(long, value_name = "PORT")]
+    serial: Option<String>,
+    /// A board behind a TCP byte stream (a serial-to-TCP bridge, a QEMU started by hand).
+    #[arg(long, value_name = "HOST:PORT")]
+    connect: Option<String>,
+    /// The board's code in-process: the host-only reference run.
+    #[arg(long)]
+    loopback: bool,
 }
 
 fn main() -> ExitCode {
@@ -188,6 +242,35 @@ fn main() -> ExitCode {
             seed,
             jobs,
         } => run_soak(&experiments, steps, check_every, seed, jobs),
+        Command::Pil {
+            args,
+            line,
+            firmware,
+            baud,
+            flip_rate,
+            drop_rate,
+            noise_seed,
+            timeout_ms,
+            retries,
+            pings,
+            out,
+        } => {
+            let target = if line.qemu {
+                pil::Target::Qemu { firmware }
+            } else if let Some(port) = line.serial {
+                pil::Target::Serial { port, baud }
+            } else if let Some(addr) = line.connect {
+                pil::Target::Connect(addr)
+            } else {
+                pil::Target::Loopback
+            };
+            let noise = pil::Noise {
+                flip_rate,
+                drop_rate,
+                seed: noise_seed,
+            };
+            run_pil(&args, target, noise, (timeout_ms, retries, pings), out)
+        }
         Command::Plot { dir } => plot::plot(&dir).map(|files| {
             for f in files {
                 println!("{}", f.display());
@@ -411,6 +494,99 @@ fn run_hash(args: &RunArgs, trace: bool) -> Result<(), Error> {
         println!("hash {:#018x}", sim.state_hash());
         Ok(())
     })
+}
+
+fn run_pil(
+    args: &RunArgs,
+    target: pil::Target,
+    noise: pil::Noise,
+    (timeout_ms, retries, pings): (u64, u32, u32),
+    out: Option<PathBuf>,
+) -> Result<(), Error> {
+    let (exp, layers) = parse(args)?;
+    if exp != Experiment::Bandit {
+        return Err(Error::Usage(format!(
+            "engram pil runs `bandit` so far (not `{}`)",
+            exp.name()
+        )));
+    }
+    for (what, p) in [
+        ("--flip-rate", noise.flip_rate),
+        ("--drop-rate", noise.drop_rate),
+    ] {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(Error::Usage(format!("{what} must be in [0, 1], got {p}")));
+        }
+    }
+    let cfg = layers.apply(exp.default_config(None), &[])?;
+    let config: engram_lab::bandit::Config = config::typed(&cfg)?;
+    let steps = length(args, exp).steps(f64::from(engram_lab::bandit::DT_MS));
+    let out = out.unwrap_or_else(|| default_out(&format!("pil-{}", exp.name())));
+    let timeout = std::time::Duration::from_millis(timeout_ms.max(1));
+    let hello_timeout = match target {
+        // A booting emulator (and a first build) gets longer for its first word.
+        pil::Target::Qemu { .. } => timeout.max(std::time::Duration::from_secs(10)),
+        _ => timeout,
+    };
+    println!(
+        "engram pil {} (seed {}, {} steps) → {}",
+        exp.name(),
+        config.seed,
+        steps,
+        out.display()
+    );
+    let spec = pil::Spec {
+        config,
+        steps,
+        target,
+        noise,
+        timeout,
+        retries,
+        hello_timeout,
+        out: out.clone(),
+        verbose: true,
+        pings,
+    };
+    let s = pil::run(&spec).inspect_err(|_| {
+        eprintln!(
+            "(what ran is saved in {}: metrics.csv, telemetry.csv, summary.json)",
+            out.display()
+        );
+    })?;
+    println!();
+    println!("board          {} over {}", s.board, s.target);
+    println!(
+        "steps          {} ({} control periods of {} steps)",
+        s.steps, s.periods, s.period_steps
+    );
+    println!(
+        "wall time      {:.3} s ({:.3} s the closed loop)",
+        s.wall_s, s.loop_s
+    );
+    println!(
+        "steps/s        {:.0} ({:.1} closed-loop exchanges/s)",
+        s.steps_per_s, s.periods_per_s
+    );
+    if s.link_round_trips_per_s > 0.0 {
+        println!(
+            "link alone     {:.0} observation → action round trips/s (board answering from its cache)",
+            s.link_round_trips_per_s
+        );
+    }
+    println!("mean reward    {:.3}", s.mean_reward);
+    println!("p_best (last 200 trials) {:.3}", s.p_best_last_200);
+    println!(
+        "link errors    host {} / board {} (resends {}; noise flipped {} and dropped {} bytes)",
+        s.host_link_errors.total(),
+        s.board_link_errors.total(),
+        s.resends,
+        s.noise.flipped,
+        s.noise.dropped
+    );
+    println!("deadline overruns {}", s.deadline_overruns);
+    println!("outputs        {}", out.display());
+    println!("hash {}", s.state_hash);
+    Ok(())
 }
 
 fn run_sweep(

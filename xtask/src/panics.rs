@@ -36,9 +36,12 @@ use std::process::Command;
 
 /// Programs that are experiments (the others are benchmarks and harness checks).
 fn experiment_programs() -> impl Iterator<Item = &'static str> {
-    qemu::PROGRAMS
-        .into_iter()
-        .filter(|p| !matches!(*p, "bench" | "bench-plastic" | "kernels" | "selftest"))
+    qemu::PROGRAMS.into_iter().filter(|p| {
+        !matches!(
+            *p,
+            "bench" | "bench-plastic" | "kernels" | "selftest" | "pil" | "bench-link"
+        )
+    })
 }
 
 /// One function of the disassembly.

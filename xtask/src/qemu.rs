@@ -10,9 +10,9 @@
 //! 4. for every [`CHECKS`] entry runs the firmware under QEMU and `engram run <exp> --hash` on the
 //!    host with the same steps, seed and size, and fails if the state hashes differ — after finding,
 //!    by bisection over the step count, the first step whose state differs and the parts that differ;
-//! 5. compares instruction counts (per step, and from the `bench` and `bench-plastic` programs) with
-//!    `budget.toml` and fails if one grew by more than [`TOLERANCE`]. `--bless` rewrites the budget
-//!    with the measured values.
+//! 5. compares instruction counts (per step, and from the `bench`, `bench-plastic` and `bench-link`
+//!    programs) with `budget.toml` and fails if one grew by more than [`TOLERANCE`]. `--bless`
+//!    rewrites the budget with the measured values.
 //!
 //! Every QEMU run is under a timeout (QEMU exits 0 on SIGTERM, so a hang must not reach it).
 
@@ -88,7 +88,7 @@ impl Machine {
 }
 
 /// Every firmware program (one file each in `src/bin/`).
-pub const PROGRAMS: [&str; 17] = [
+pub const PROGRAMS: [&str; 19] = [
     "izhikevich2003",
     "brette-cuba",
     "distal-reward",
@@ -106,6 +106,8 @@ pub const PROGRAMS: [&str; 17] = [
     "bench-plastic",
     "kernels",
     "selftest",
+    "pil",
+    "bench-link",
 ];
 
 /// One host ↔ firmware bit-exactness check. Adding an experiment: a program in `src/bin/`, an arm
@@ -655,9 +657,10 @@ fn kernels(root: &Path, m: Machine) -> Result<(), String> {
     Ok(())
 }
 
-/// The micro-benchmark programs: `bench` (neurons, static synapses; also the SysTick calibration)
-/// and `bench-plastic` (plastic synapse updates per rule).
-const BENCHES: [&str; 2] = ["bench", "bench-plastic"];
+/// The micro-benchmark programs: `bench` (neurons, static synapses; also the SysTick calibration),
+/// `bench-plastic` (plastic synapse updates per rule) and `bench-link` (engram-link framing:
+/// instructions per encoded / decoded frame).
+const BENCHES: [&str; 3] = ["bench", "bench-plastic", "bench-link"];
 
 /// Runs the micro-benchmark `prog` on `m` and adds its per-unit counts to `measured`; for `bench`,
 /// also checks the SysTick calibration.
@@ -841,6 +844,8 @@ fn budget_toml(measured: &BTreeMap<Machine, Measured>) -> String {
          # bench.plastic.<rule>-<pre|post|tick>.<kind>  instructions per plastic synapse update\n\
          #                       (bench-plastic: on_pre fused in propagation, on_post, tick sweep);\n\
          #                       bench.plastic.static.<kind> the static synapse of the same projection\n\
+         # bench.link-<encode|decode>.<message>  instructions per engram-link frame (bench-link: encode =\n\
+         #                       postcard → CRC-32C → COBS; decode = the streaming decoder over the whole frame)\n\
          # On the micro:bit (Cortex-M0, 16 MHz) 1 tick = 62.5 instructions, also checked by calibration.\n",
     );
     for (m, values) in measured {

@@ -16,6 +16,8 @@
 //! | `bandit`, `phototaxis`, `cartpole` | the closed-loop experiments with their simulated world on the chip, `Config::check` (the same size on both) |
 //! | `bench` | instructions per neuron update (per model), per synapse event (dense, sparse) and per plastic synapse update (per rule and moment) |
 //! | `kernels` | golden-vector digests of the fixed-point kernels (`engram_lab::kernels`), compared with the host's |
+//! | `pil` | processor in the loop: `pil [<seed>]` serves the bandit agent over UART0 ([`uart`]) with `engram_lab::pil::Board`; the host (`engram pil bandit --qemu`) runs the world |
+//! | `bench-link` | instructions to encode and decode each engram-link message kind (frames of `engram_link`) |
 //! | `selftest` | `<ok\|panic\|fault\|hang>`: proves a panic or a HardFault exits non-zero with its message / PC, and a hang times out |
 //!
 //! This library is what they share: logging ([`defmt`] over semihosting), the arguments
@@ -39,6 +41,8 @@
 //! compile time in `.bss`, never copied through the stack), so `cargo xtask size` reports the RAM
 //! exactly.
 #![no_std]
+
+pub mod uart;
 
 use cortex_m::peripheral::{SYST, syst::SystClkSource};
 use cortex_m_rt::{ExceptionFrame, exception};

@@ -260,6 +260,8 @@ impl TelemetryBuilder {
             weights: weight_stats,
             deadline_overruns: health.deadline.overruns,
             link_errors: health.link,
+            // Filled in by the caller, who knows the model (0 = unknown).
+            state_hash: 0,
         }
     }
 }

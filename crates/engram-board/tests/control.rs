@@ -138,6 +138,7 @@ fn telemetry_carries_spikes_since_the_last_frame_metrics_and_fault_counters() {
         weights: [w].as_slice().try_into().unwrap(),
         deadline_overruns: 2,
         link_errors: link,
+        state_hash: 0,
     };
     assert_eq!(frame, expected);
     // Spikes restart from zero after a frame.

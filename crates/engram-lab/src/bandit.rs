@@ -188,6 +188,38 @@ impl Config {
     }
 }
 
+/// Stream of the construction-time generator (arm order, then initial weights).
+const INIT_STREAM: u64 = 0x00BA_4D17;
+/// Stream of the world's own generator when the world runs apart from the agent ([`world`]).
+pub const WORLD_STREAM: u64 = 0x00BA_4D18;
+
+/// The arms of `cfg`, in the order its seed shuffles them (the first draws of `init`).
+fn arms(cfg: &Config, init: &mut Rng) -> Result<Bandit, ConfigError> {
+    let k = cfg.arms.clamp(2, MAX_ARMS);
+    let mut order = [0usize; MAX_ARMS];
+    for (i, o) in order.iter_mut().enumerate() {
+        *o = i;
+    }
+    let order = order.get_mut(..k).unwrap_or_default();
+    for i in (1..k).rev() {
+        let j = init.below(i as u32 + 1) as usize;
+        order.swap(i, j);
+    }
+    let mut p = [0.0f32; MAX_ARMS];
+    for (q, &o) in p.iter_mut().zip(order.iter()) {
+        *q = cfg.level(o);
+    }
+    Bandit::new(p.get(..k).unwrap_or_default())
+}
+
+/// The world of `cfg` on its own, as the host runs it in processor-in-the-loop (the board runs the
+/// agent): the same arms as [`Network::new`] builds, and the generator the world draws from
+/// (seeded from `cfg.seed`, stream [`WORLD_STREAM`]; the agent's generator is not shared).
+pub fn world(cfg: &Config) -> Result<(Bandit, Rng), ConfigError> {
+    let mut init = Rng::stream(cfg.seed, INIT_STREAM);
+    Ok((arms(cfg, &mut init)?, Rng::stream(cfg.seed, WORLD_STREAM)))
+}
+
 /// The world: `k` Bernoulli arms. Observation: one channel, the constant cue 1. Action: one-hot over
 /// the arms (the all-zero "no choice" pays 0). Every action ends the episode (one trial).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -397,6 +429,8 @@ pub struct Network<'a> {
     /// Bit i: the best arm was chosen i trials ago (bit 0: the last trial).
     recent: u64,
     last: Option<Trial>,
+    /// [`crate::pil::model_hash`] of the configuration.
+    pub(crate) model_hash: u64,
 }
 
 impl<'a> Network<'a> {
@@ -444,7 +478,7 @@ impl<'a> Network<'a> {
                 value: cfg.w_init,
             });
         }
-        let (n, m, k) = (cfg.inputs, cfg.actions(), cfg.arms);
+        let (n, m) = (cfg.inputs, cfg.actions());
         check_len("action neurons", m, st.neurons.len())?;
         check_len("cue->action weights", n * m, st.w_in.len())?;
         check_len("lateral weights", m * m, st.w_lat.len())?;
@@ -452,21 +486,8 @@ impl<'a> Network<'a> {
         check_len("encoder probabilities", 1, st.prob.len())?;
 
         // Construction-time generator: arm order, initial weights.
-        let mut init = Rng::stream(cfg.seed, 0x00BA_4D17);
-        let mut order = [0usize; MAX_ARMS];
-        for (i, o) in order.iter_mut().enumerate() {
-            *o = i;
-        }
-        let order = order.get_mut(..k).unwrap_or_default();
-        for i in (1..k).rev() {
-            let j = init.below(i as u32 + 1) as usize;
-            order.swap(i, j);
-        }
-        let mut p = [0.0f32; MAX_ARMS];
-        for (q, &o) in p.iter_mut().zip(order.iter()) {
-            *q = cfg.level(o);
-        }
-        let env = Bandit::new(p.get(..k).unwrap_or_default())?;
+        let mut init = Rng::stream(cfg.seed, INIT_STREAM);
+        let env = arms(cfg, &mut init)?;
 
         let fmt = cfg.weights;
         let scale = fmt.scale()?;
@@ -541,6 +562,7 @@ impl<'a> Network<'a> {
             best_picks: 0,
             recent: 0,
             last: None,
+            model_hash: crate::pil::model_hash("bandit", cfg),
         })
     }
 
@@ -560,6 +582,35 @@ impl<'a> Network<'a> {
             self.best_picks += best as u64;
             self.recent = (self.recent << 1) | best as u64;
         }
+    }
+
+    /// Processor in the loop, board side: one step on `observation` from the host (the world is
+    /// there; see [`Agent::step_remote`]). When [`Agent::awaiting_feedback`], the action is in
+    /// `agent.action()`.
+    pub fn step_remote(&mut self, observation: &[Fix]) -> engram::agent::StepReport {
+        self.agent.step_remote(observation, &mut self.rng)
+    }
+
+    /// Processor in the loop: the host's answer to the last action ([`Agent::remote_feedback`]).
+    /// The trial statistics are the host's (it knows the best arm); here only the count advances.
+    pub fn remote_feedback(&mut self, fb: engram::env::Feedback) -> Option<Fix> {
+        let r = self.agent.remote_feedback(fb);
+        if r.is_some() {
+            self.trials += 1;
+        }
+        r
+    }
+
+    /// Hash of the learned state: every part of [`Simulation::hash_parts`] but the world's
+    /// (`bandit`) and the trial statistics (`stats`), which in processor-in-the-loop live on the host.
+    pub fn learned_hash(&self) -> u64 {
+        let mut h = Fnv64::new();
+        self.hash_parts(&mut |name, part| {
+            if name != "bandit" && name != "stats" {
+                h.write_u64(part)
+            }
+        });
+        h.finish()
     }
 
     /// Trials completed.

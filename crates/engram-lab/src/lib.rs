@@ -55,6 +55,7 @@ pub mod oja_pca;
 pub mod pattern_in_noise;
 pub mod pes;
 pub mod phototaxis;
+pub mod pil;
 pub mod song2000;
 pub mod stdp_scaled;
 pub mod tilt;

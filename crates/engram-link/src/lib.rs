@@ -59,17 +59,18 @@
 //! | message | typical | bytes | worst case (all maxima, widest varints) | bytes |
 //! | --- | --- | ---: | --- | ---: |
 //! | `Hello` | board `qemu-mps2-an386`, experiment `rstdp-conditioning` | 64 | two 32-byte names | 115 |
-//! | `Observation` | 4 values | 29 | 64 values | 269 |
+//! | `Observation` | 4 values, with the previous action's outcome | 35 | 64 values | 275 |
 //! | `Action` | 2 values | 21 | 64 values | 269 |
-//! | `Telemetry` | 3 populations, 2 projections | 59 | 8 populations, 8 projections | 234 |
+//! | `Telemetry` | 3 populations, 2 projections | 67 | 8 populations, 8 projections | 242 |
 //! | `Checkpoint` | 256-byte chunk | 276 | 256-byte chunk | 282 |
 //! | `Command` | `Pause` / `Set(LearningRate)` | 9 / 14 | `Set(TelemetryPeriod(u32::MAX))` | 15 |
 //! | `Ack` | observation step 123456 | 12 | | 14 |
 //! | `Error` | `CheckpointOrder` | 12 | | 15 |
 //! | `Health` | one sensor missing, a few faults | 23 | every counter `u32::MAX` | 63 |
 //!
-//! An observation or action of *n* values is **13 + 4n bytes** whatever the values (fixed-width step
-//! counter and Q16.16 raw bits; up to 60 values; from 61 on, COBS may add one byte).
+//! An action of *n* values is **13 + 4n bytes** whatever the values (fixed-width step counter and
+//! Q16.16 raw bits; up to 60 values; from 61 on, COBS may add one byte); an observation carrying the
+//! previous action's [`Outcome`] (reward, end of episode) is **19 + 4n** (14 + 4n without one).
 //!
 //! Highest closed-loop step rate the line allows (8N1: 10 bits per byte; compute time and inter-byte
 //! gaps not counted). *Lock-step*: the host sends the observation, waits for the action, then the next
@@ -79,14 +80,14 @@
 //!
 //! | obs / action values | bytes per step | lock-step 115 200 Bd | lock-step 1 MBd | pipelined 115 200 Bd | pipelined 1 MBd |
 //! | --- | ---: | ---: | ---: | ---: | ---: |
-//! | 1 / 1 | 17 + 17 = 34 | 338 | 2 941 | 677 | 5 882 |
-//! | 4 / 2 | 29 + 21 = 50 | 230 | 2 000 | 397 | 3 448 |
-//! | 16 / 4 | 77 + 29 = 106 | 108 | 943 | 149 | 1 298 |
-//! | 64 / 64 | 269 + 269 = 538 | 21 | 185 | 42 | 371 |
+//! | 1 / 1 | 23 + 17 = 40 | 288 | 2 500 | 500 | 4 347 |
+//! | 4 / 2 | 35 + 21 = 56 | 205 | 1 785 | 329 | 2 857 |
+//! | 16 / 4 | 83 + 29 = 112 | 102 | 892 | 138 | 1 204 |
+//! | 64 / 64 | 275 + 269 = 544 | 21 | 183 | 41 | 363 |
 //!
 //! So a 1 kHz agent with a handful of inputs needs the 1 MBd line (lock-step) or pipelining; 115 200 Bd
-//! closes a 4-in/2-out loop at up to 230 Hz. Telemetry shares the board → host direction: at one 59-byte
-//! frame every *p* steps it adds 59/*p* bytes per step.
+//! closes a 4-in/2-out loop at up to 205 Hz. Telemetry shares the board → host direction: at one 67-byte
+//! frame every *p* steps it adds 67/*p* bytes per step.
 //!
 //! RAM: a [`Decoder`] is 328 bytes (its [`MAX_FRAME_LEN`] buffer and counters), an [`Encoder`] 288, a
 //! [`Message`] at most 280 (an observation of 64 values); sizes on a 64-bit host, a little less on a
@@ -122,11 +123,14 @@ pub use frame::{
 pub use message::{
     Ack, Action, CheckpointChunk, Command, ErrorCode, ErrorReport, HealthReport, Hello, LinkErrors,
     MAX_CHUNK_LEN, MAX_NAME_LEN, MAX_POPULATIONS, MAX_PROJECTIONS, MAX_VALUES, Message,
-    MessageKind, Observation, Param, Sizes, Telemetry, Values, WeightStats,
+    MessageKind, Observation, Outcome, Param, Sizes, Telemetry, Values, WeightStats,
 };
 
 /// Protocol version: the first byte of every frame and the `protocol` of [`Hello`].
-pub const PROTOCOL_VERSION: u8 = 1;
+///
+/// History: 1 — first version. 2 — processor in the loop: [`Observation::outcome`] (the reward and
+/// end of episode of the previous action), [`Telemetry::state_hash`], [`Command::Report`].
+pub const PROTOCOL_VERSION: u8 = 2;
 
 /// Longest frame on the wire, delimiter included: the worst case of every message at its maxima fits
 /// (checked by the `worst_case_frames_fit` test). Also the decoder's buffer size.

@@ -177,6 +177,10 @@ pub struct Sizes {
 }
 
 /// What the environment shows the agent at `step` (host → board).
+///
+/// In a closed loop (processor in the loop) `step` counts control periods: the board answers
+/// observation `k` with action `k`; an observation repeating the last answered step (the host resent
+/// it because the action was lost) is answered again with the same action, without stepping.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
     /// Step counter (wraps at 2³²). Fixed 4 bytes.
@@ -185,6 +189,19 @@ pub struct Observation {
     /// Observation values, Q16.16 raw bits, 4 bytes each.
     #[serde(with = "wire::fix_vec")]
     pub values: Values,
+    /// The environment's answer to the previous action (`None` before the first). Protocol 2.
+    pub outcome: Option<Outcome>,
+}
+
+/// The environment's answer to an action: the reward and whether the episode ended. Sent with the
+/// next [`Observation`], so the board applies it before stepping on that observation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Reward, Q16.16, 4 bytes.
+    #[serde(with = "wire::fix")]
+    pub reward: I16F16,
+    /// The action ended the episode (the host has reset its world).
+    pub done: bool,
 }
 
 /// What the agent does at `step` (board → host), answering the [`Observation`] of the same step.
@@ -217,6 +234,11 @@ pub struct Telemetry {
     pub deadline_overruns: u32,
     /// The sender's receive-side link error counters since start.
     pub link_errors: LinkErrors,
+    /// Hash of the sender's learned state (the agent without its environment: weights, traces,
+    /// eligibilities, neuron states, objective, generators), fixed 8 bytes little-endian; 0 if
+    /// unknown. Protocol 2.
+    #[serde(with = "postcard::fixint::le")]
+    pub state_hash: u64,
 }
 
 /// A board's fault counters since boot (board → host, [`Message::Health`]): what [`Telemetry`] has no
@@ -325,6 +347,8 @@ pub enum Command {
     SaveCheckpoint,
     /// Send the learned state to the host as [`CheckpointChunk`]s (`engram checkpoint pull`).
     SendCheckpoint,
+    /// Send a [`Telemetry`] now (answered by the telemetry instead of an [`Ack`]). Protocol 2.
+    Report,
 }
 
 /// A run-time parameter: the variant is the parameter, its payload the typed value.

@@ -212,8 +212,8 @@ fn each_error_kind_is_reported_and_counted_once() {
         }
     );
     assert_eq!(
-        DecodeError::BadVersion { got: 2 }.to_string(),
-        "peer speaks engram-link protocol 2, this side speaks 1"
+        DecodeError::BadVersion { got: 1 }.to_string(),
+        "peer speaks engram-link protocol 1, this side speaks 2"
     );
 
     // Deserialize: unknown message tag; trailing bytes; over-limit name; too many values. The last two
@@ -228,6 +228,7 @@ fn each_error_kind_is_reported_and_counted_once() {
     let values_raw = |n: usize| {
         let mut raw = vec![PROTOCOL_VERSION, 1, 0, 0, 0, 0, n as u8];
         raw.extend(std::iter::repeat_n(1u8, n * 4));
+        raw.push(0); // outcome: None
         raw
     };
     assert!(one(&frame_from_raw(&hello_raw(MAX_NAME_LEN))).0.is_ok());
@@ -450,6 +451,7 @@ fn observation_values_keep_their_bits() {
             .iter()
             .map(|&b| engram_link::I16F16::from_bits(b))
             .collect(),
+        outcome: None,
     });
     let mut body = encode(&msg);
     body.pop();

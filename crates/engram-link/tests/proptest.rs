@@ -5,7 +5,7 @@
 use engram_link::{
     Ack, Action, CheckpointChunk, Command, DecodeError, Decoder, ErrorCode, ErrorReport, Hello,
     I16F16, LinkErrors, MAX_CHUNK_LEN, MAX_FRAME_LEN, MAX_POPULATIONS, MAX_PROJECTIONS, MAX_VALUES,
-    Message, MessageKind, Observation, Param, Sizes, Telemetry, WeightStats, decode_frame,
+    Message, MessageKind, Observation, Outcome, Param, Sizes, Telemetry, WeightStats, decode_frame,
     encode_frame,
 };
 use proptest::collection::vec;
@@ -50,6 +50,11 @@ impl Spec {
             Spec::Observation(step, v) => Message::Observation(Observation {
                 step: *step,
                 values: fixes(v),
+                // Every shape: none, and rewards with either end-of-episode flag.
+                outcome: (step % 3 != 0).then(|| Outcome {
+                    reward: I16F16::from_bits(step.rotate_left(7) as i32),
+                    done: step % 2 == 0,
+                }),
             }),
             Spec::Action(step, v) => Message::Action(Action {
                 step: *step,
@@ -95,6 +100,7 @@ fn command() -> impl Strategy<Value = Command> {
         Just(Command::Reset),
         Just(Command::SaveCheckpoint),
         Just(Command::SendCheckpoint),
+        Just(Command::Report),
         fix().prop_map(|v| Command::Set(Param::LearningRate(v))),
         any::<bool>().prop_map(|v| Command::Set(Param::Plasticity(v))),
         fix().prop_map(|v| Command::Set(Param::Exploration(v))),
@@ -144,6 +150,7 @@ fn telemetry() -> impl Strategy<Value = Telemetry> {
                     bad_version: e[4],
                     deserialize: e[5],
                 },
+                state_hash: (u64::from(e[0]) << 32) | u64::from(step),
             },
         )
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use engram_link::{Action, MAX_FRAME_LEN, Message, Observation, encode_frame};
+use engram_link::{Action, MAX_FRAME_LEN, Message, Observation, Outcome, encode_frame};
 
 fn size(msg: &Message<'_>) -> usize {
     let mut buf = [0u8; MAX_FRAME_LEN];
@@ -17,6 +17,7 @@ fn step_frames(n_obs: usize, n_act: usize) -> (usize, usize) {
     let o = Message::Observation(Observation {
         step: u32::MAX,
         values: common::values(n_obs),
+        outcome: Some(Outcome::default()),
     });
     let a = Message::Action(Action {
         step: u32::MAX,
@@ -35,7 +36,7 @@ fn typical_frame_sizes_match_the_doc_table() {
             s
         })
         .collect();
-    assert_eq!(got, [64, 29, 21, 59, 276, 9, 14, 12, 12, 23]);
+    assert_eq!(got, [64, 35, 21, 67, 276, 9, 14, 12, 12, 23]);
 }
 
 #[test]
@@ -48,7 +49,7 @@ fn worst_case_frames_fit() {
             s
         })
         .collect();
-    assert_eq!(got, [115, 269, 269, 234, 282, 15, 14, 15, 63]);
+    assert_eq!(got, [115, 275, 269, 242, 282, 15, 14, 15, 63]);
     assert!(got.iter().all(|&s| s <= MAX_FRAME_LEN));
 }
 
@@ -56,21 +57,26 @@ fn worst_case_frames_fit() {
 fn step_frame_length_is_13_plus_4_per_value_and_independent_of_the_values() {
     for n in 0..=engram_link::MAX_VALUES {
         let (o, a) = step_frames(n, n);
-        // version 1 + tag 1 + step 4 + length 1 + 4n + CRC 4, COBS adds 1, delimiter 1. Past 60 values
-        // (254 raw bytes) COBS adds one more byte if the frame holds a run of 254 non-zero bytes.
+        // version 1 + tag 1 + step 4 + length 1 + 4n + CRC 4, COBS adds 1, delimiter 1. An
+        // observation adds its outcome of the previous action: Some 1 + reward 4 + done 1. Past 60
+        // values (254 raw bytes) COBS adds one more byte if the frame holds a run of 254 non-zero bytes.
         let expect = 13 + 4 * n;
-        if n <= 60 {
-            assert_eq!((o, a), (expect, expect), "n = {n}");
+        if n <= 58 {
+            assert_eq!((o, a), (expect + 6, expect), "n = {n}");
         } else {
-            assert!((expect..=expect + 1).contains(&o), "n = {n}: {o}");
+            assert!((expect + 6..=expect + 7).contains(&o), "n = {n}: {o}");
         }
     }
     // Any values, same length: the worst-case values give the typical length.
     let o = Message::Observation(Observation {
         step: 0,
         values: (0..4).map(|_| engram_link::I16F16::MIN).collect(),
+        outcome: Some(Outcome {
+            reward: engram_link::I16F16::MAX,
+            done: true,
+        }),
     });
-    assert_eq!(size(&o), 29);
+    assert_eq!(size(&o), 35);
 }
 
 /// Lock-step closed loop: the host sends an observation, the board answers with an action, then the next
@@ -116,10 +122,10 @@ fn step_rates_match_the_doc_table() {
     assert_eq!(
         table,
         [
-            (1, 1, [338, 2941, 677, 5882]),
-            (4, 2, [230, 2000, 397, 3448]),
-            (16, 4, [108, 943, 149, 1298]),
-            (64, 64, [21, 185, 42, 371]),
+            (1, 1, [288, 2500, 500, 4347]),
+            (4, 2, [205, 1785, 329, 2857]),
+            (16, 4, [102, 892, 138, 1204]),
+            (64, 64, [21, 183, 41, 363]),
         ]
     );
 }

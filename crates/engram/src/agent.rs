@@ -169,6 +169,8 @@ pub struct Agent<'a, E, B, Enc, Dec, C = RawReward> {
     step: u64,
     episode: u32,
     started: bool,
+    /// Remote mode: an action was decided and its feedback has not arrived yet.
+    pending: bool,
 }
 
 impl<'a, E, B, Enc, Dec> Agent<'a, E, B, Enc, Dec, RawReward>
@@ -243,6 +245,7 @@ where
             step: 0,
             episode: 0,
             started: false,
+            pending: false,
         })
     }
 
@@ -263,6 +266,7 @@ where
             step: self.step,
             episode: self.episode,
             started: self.started,
+            pending: self.pending,
         }
     }
 }
@@ -335,6 +339,83 @@ where
         self.phase = 0;
         self.started = true;
         self.begin_episode(rng);
+    }
+
+    /// Processor in the loop, board side: one network step like [`Agent::step`], but the environment
+    /// is elsewhere (the host runs it) and this agent's own environment is never touched.
+    ///
+    /// At the start of a control period the observation is `observation` (copied into the
+    /// observation buffer; missing values read 0, extra ones are ignored) instead of `env.observe`. At
+    /// the end of the period the decoder writes the action ([`Agent::action`]) and the step returns
+    /// with [`Agent::awaiting_feedback`] true and no feedback: the caller sends the action away and
+    /// hands the environment's answer to [`Agent::remote_feedback`] before the next period.
+    ///
+    /// Randomness is drawn in the order of [`Agent::step`] minus the environment's draws (encoder,
+    /// brain, decoder), so a remote run equals a local one whose environment has its own generator.
+    /// No allocation, no panic.
+    pub fn step_remote(&mut self, observation: &[Fix], rng: &mut Rng) -> StepReport {
+        if self.phase == 0 {
+            if !self.started {
+                self.begin_remote_episode();
+                self.started = true;
+            }
+            self.pending = false;
+            for (i, o) in self.observation.iter_mut().enumerate() {
+                *o = observation.get(i).copied().unwrap_or(Fix::ZERO);
+            }
+            self.encoder.load(self.observation);
+        }
+        self.input.clear();
+        self.encoder.encode(rng, &mut self.input);
+        self.brain.step(self.input.as_slice(), rng);
+        let output = self.brain.output();
+        if self.phase >= self.record_from {
+            self.decoder.record(output);
+        }
+        let report = StepReport {
+            step: self.step,
+            episode: self.episode,
+            input_spikes: self.input.len() as u32,
+            output_spikes: output.len() as u32,
+            feedback: None,
+            objective: None,
+        };
+        self.step = self.step.wrapping_add(1);
+        self.phase += 1;
+        if self.phase == self.period {
+            self.phase = 0;
+            self.decoder.decode(self.action, rng);
+            self.pending = true;
+        }
+        report
+    }
+
+    /// Whether [`Agent::step_remote`] decided an action that still waits for its feedback.
+    pub fn awaiting_feedback(&self) -> bool {
+        self.pending
+    }
+
+    /// Processor in the loop: the environment's answer to the action of the last control period.
+    /// The critic judges it, the brain receives the modulation and, on `done`, a new episode starts
+    /// (encoder, decoder and brain reset; the environment is the caller's). Returns the objective's
+    /// value, or `None` (and changes nothing) if no action was waiting for feedback.
+    pub fn remote_feedback(&mut self, fb: Feedback) -> Option<Fix> {
+        if !self.pending {
+            return None;
+        }
+        self.pending = false;
+        self.brain.modulate(self.critic.judge(fb));
+        if fb.done {
+            self.episode = self.episode.wrapping_add(1);
+            self.begin_remote_episode();
+        }
+        Some(self.critic.value())
+    }
+
+    fn begin_remote_episode(&mut self) {
+        self.encoder.reset();
+        self.decoder.reset();
+        self.brain.reset();
     }
 
     fn begin_episode(&mut self, rng: &mut Rng) {
@@ -694,6 +775,105 @@ mod tests {
         let mut out = Vec::new();
         agent.run(steps, &mut rng, |r| out.push(*r));
         out
+    }
+
+    /// An environment that draws from its own generator (as the host's world does in a remote run).
+    struct OwnRng(TwoArm, Rng);
+
+    impl Environment for OwnRng {
+        fn observation_len(&self) -> usize {
+            self.0.observation_len()
+        }
+        fn action_len(&self) -> usize {
+            self.0.action_len()
+        }
+        fn reset(&mut self, _rng: &mut Rng) {
+            self.0.reset(&mut self.1);
+        }
+        fn observe(&self, obs: &mut [Fix]) {
+            self.0.observe(obs);
+        }
+        fn act(&mut self, action: &[Fix], _rng: &mut Rng) -> Feedback {
+            self.0.act(action, &mut self.1)
+        }
+    }
+
+    #[test]
+    fn remote_run_equals_local_run_whose_environment_has_its_own_generator() {
+        let (period, window, trials) = (8u32, 4u32, 7u32);
+        // Local: the environment inside the agent, drawing from its own generator.
+        let mut s1 = Store::new();
+        let mut s2 = Store::new();
+        let mut local_rng = Rng::new(21);
+        let mut local = {
+            let a = two_arm(&mut s1, TwoArm::new(0.5, trials), period, window);
+            // Rebuild around the wrapped environment (same storage, same components).
+            let Agent {
+                brain,
+                encoder,
+                decoder,
+                observation,
+                action,
+                input,
+                ..
+            } = a;
+            Agent {
+                env: OwnRng(TwoArm::new(0.5, trials), Rng::new(99)),
+                brain,
+                encoder,
+                decoder,
+                critic: RawReward::default(),
+                observation,
+                action,
+                input,
+                period,
+                record_from: period - window,
+                phase: 0,
+                step: 0,
+                episode: 0,
+                started: false,
+                pending: false,
+            }
+        };
+        let mut local_reports = Vec::new();
+        local.run(4000, &mut local_rng, |r| local_reports.push(*r));
+
+        // Remote: the agent's own environment is never touched; the "host" runs the world.
+        let mut remote = two_arm(&mut s2, TwoArm::new(9.0, 1), period, window);
+        let mut rng = Rng::new(21);
+        let mut world = OwnRng(TwoArm::new(0.5, trials), Rng::new(99));
+        let mut obs = [Fix::ZERO; 2];
+        let mut scratch = Rng::new(0);
+        world.reset(&mut scratch);
+        let mut remote_reports = Vec::new();
+        for _ in 0..4000 / period {
+            world.observe(&mut obs);
+            for _ in 0..period {
+                let mut r = remote.step_remote(&obs, &mut rng);
+                if remote.awaiting_feedback() {
+                    let fb = world.act(remote.action(), &mut scratch);
+                    r.objective = remote.remote_feedback(fb);
+                    r.feedback = Some(fb);
+                    if fb.done {
+                        world.reset(&mut scratch);
+                    }
+                }
+                remote_reports.push(r);
+            }
+        }
+        assert_eq!(local_reports, remote_reports);
+        assert_eq!(local.brain().modulations, remote.brain().modulations);
+        assert_eq!(local.brain().resets, remote.brain().resets);
+        assert_eq!(
+            remote.env().resets,
+            0,
+            "the remote agent's own environment is untouched"
+        );
+        let fb = Feedback {
+            reward: Fix::ONE,
+            done: false,
+        };
+        assert_eq!(remote.remote_feedback(fb), None);
     }
 
     #[test]

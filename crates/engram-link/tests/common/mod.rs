@@ -5,7 +5,7 @@
 use engram_link::{
     Ack, Action, CheckpointChunk, Command, ErrorCode, ErrorReport, HealthReport, Hello, I16F16,
     LinkErrors, MAX_CHUNK_LEN, MAX_NAME_LEN, MAX_POPULATIONS, MAX_PROJECTIONS, MAX_VALUES, Message,
-    MessageKind, Observation, Param, Sizes, Telemetry, Values, WeightStats,
+    MessageKind, Observation, Outcome, Param, Sizes, Telemetry, Values, WeightStats,
 };
 
 /// 256 bytes of learned state, every byte value once (so COBS has to stuff zeros).
@@ -57,6 +57,10 @@ pub fn typical() -> Vec<(&'static str, Message<'static>)> {
             Message::Observation(Observation {
                 step: 123_456,
                 values: values(4),
+                outcome: Some(Outcome {
+                    reward: I16F16::ONE,
+                    done: false,
+                }),
             }),
         ),
         (
@@ -94,6 +98,7 @@ pub fn typical() -> Vec<(&'static str, Message<'static>)> {
                     bad_crc: 2,
                     ..LinkErrors::default()
                 },
+                state_hash: 0x0123_4567_89ab_cdef,
             }),
         ),
         (
@@ -176,6 +181,10 @@ pub fn worst() -> Vec<(&'static str, Message<'static>)> {
             Message::Observation(Observation {
                 step: m,
                 values: full.clone(),
+                outcome: Some(Outcome {
+                    reward: I16F16::MIN,
+                    done: true,
+                }),
             }),
         ),
         (
@@ -202,6 +211,7 @@ pub fn worst() -> Vec<(&'static str, Message<'static>)> {
                     bad_version: m,
                     deserialize: m,
                 },
+                state_hash: u64::MAX,
             }),
         ),
         (
