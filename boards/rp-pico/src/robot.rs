@@ -574,6 +574,11 @@ impl<'a, W: Wheels> Robot<'a, W> {
                 }
                 Command::SaveCheckpoint => return Request::SaveCheckpoint,
                 Command::SendCheckpoint => return Request::SendCheckpoint,
+                Command::Report => {
+                    let (t, h) = self.telemetry();
+                    reply(&Message::Telemetry(t));
+                    reply(&Message::Health(h));
+                }
                 // Reset needs the agent's own generator; learning rate and exploration are fixed by the
                 // configuration (the model hash covers them).
                 Command::Reset | Command::Set(_) => reply(&refuse(ErrorCode::Unsupported)),
