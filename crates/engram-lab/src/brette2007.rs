@@ -87,10 +87,19 @@ impl Config {
     /// Capacity (synapses) to reserve for a projection of `n_pre × n_post` at this connection
     /// probability: mean + 8 standard deviations, so that running out is practically impossible
     /// (and reported as an error, not a crash, if it happens).
+    /// A probability outside `[0, 1]` (refused by [`Network::new`]) sizes as its nearest valid one,
+    /// so a bad configuration gets its error instead of an allocation the size of the mistake; so
+    /// does NaN (as 0). Never more than `n_pre · n_post`.
     pub fn capacity(&self, n_pre: usize, n_post: usize) -> usize {
-        let mean = (n_pre * n_post) as f64 * self.p_connect as f64;
-        let sd = (mean * (1.0 - self.p_connect as f64)).max(0.0);
-        (mean + 8.0 * sqrt(sd) + 16.0) as usize
+        let all = n_pre.saturating_mul(n_post);
+        let p = if self.p_connect.is_nan() {
+            0.0
+        } else {
+            self.p_connect.clamp(0.0, 1.0) as f64
+        };
+        let mean = all as f64 * p;
+        let sd = (mean * (1.0 - p)).max(0.0);
+        ((mean + 8.0 * sqrt(sd) + 16.0) as usize).min(all)
     }
 
     fn neuron(&self) -> LifParams {

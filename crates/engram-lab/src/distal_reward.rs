@@ -116,14 +116,20 @@ impl Config {
         self.n_exc + self.n_inh
     }
 
-    /// Plastic (excitatory) synapses.
+    /// Plastic (excitatory) synapses. (An `out_degree` of `n_exc` or more, refused by
+    /// [`Network::new`], counts as `n_exc − 1`, so a bad configuration gets its error instead of an
+    /// allocation the size of the mistake.)
     pub fn nnz_exc(&self) -> usize {
-        self.n_exc * self.out_degree
+        self.n_exc.saturating_mul(self.degree())
     }
 
     /// Static (inhibitory) synapses.
     pub fn nnz_inh(&self) -> usize {
-        self.n_inh * self.out_degree
+        self.n_inh.saturating_mul(self.degree())
+    }
+
+    fn degree(&self) -> usize {
+        self.out_degree.min(self.n_exc.saturating_sub(1))
     }
 
     /// The configuration of the host ↔ chip bit-exactness check (`engram run distal-reward --hash`

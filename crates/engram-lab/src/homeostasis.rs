@@ -430,14 +430,17 @@ pub struct Buffers {
 impl Buffers {
     /// Buffers sized for `cfg`.
     pub fn new(cfg: &Config) -> Buffers {
-        let (n_in, n) = (cfg.n_inputs, cfg.n_neurons);
+        // Counts beyond what `u16` spike indices name cannot be valid: sized at that limit, the
+        // constructor's length checks refuse them instead of the host allocating the mistake.
+        let cap = |x: usize| x.min(u16::MAX as usize + 1);
+        let (n_in, n) = (cap(cfg.n_inputs), cap(cfg.n_neurons));
         Buffers {
             obs: vec![Fix::ZERO; n_in],
             prob: vec![Frac::ZERO; n_in],
             input_spikes: vec![0; n_in],
             row_end: vec![0; n_in],
-            cols: vec![0; cfg.in_degree * n],
-            weights: vec![0; cfg.in_degree * n],
+            cols: vec![0; cap(cfg.in_degree) * n],
+            weights: vec![0; cap(cfg.in_degree) * n],
             acc: vec![0; n],
             state: vec![LifState::default(); n],
             fix: core::array::from_fn(|_| vec![Fix::ZERO; n]),

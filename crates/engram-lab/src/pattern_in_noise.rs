@@ -82,6 +82,9 @@ use engram::rule::Pairing;
 use engram::rule::WeightFormat;
 use engram::{ConfigError, error::check_len};
 
+/// Most afferents: spike indices are `u16`.
+pub const MAX_AFFERENTS: usize = u16::MAX as usize;
+
 /// The experiment's configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -195,7 +198,8 @@ impl Config {
     /// Words of the pattern bit set.
     pub fn pattern_words(&self) -> usize {
         let steps = self.pattern_steps().unwrap_or(0);
-        (self.n_pattern * steps).div_ceil(32)
+        // (capped like the afferents: a larger pattern is refused by `Network::new`)
+        (self.n_pattern.min(MAX_AFFERENTS) * steps).div_ceil(32)
     }
 
     fn weight_format(&self) -> WeightFormat {
@@ -504,7 +508,7 @@ impl<'a> Network<'a> {
     /// Builds the experiment on `st`: draws the pattern, the initial rates and speeds.
     pub fn new(cfg: &Config, st: Storage<'a>) -> Result<Network<'a>, ConfigError> {
         let n = cfg.n_afferents;
-        if cfg.n_pattern > n || n == 0 || n > u16::MAX as usize {
+        if cfg.n_pattern > n || n == 0 || n > MAX_AFFERENTS {
             return Err(ConfigError::Invalid {
                 what: "pattern-in-noise: need 1..=65535 afferents and n_pattern <= n_afferents",
             });
@@ -885,7 +889,9 @@ pub struct Buffers {
 impl Buffers {
     /// Buffers sized for `cfg`.
     pub fn new(cfg: &Config) -> Buffers {
-        let n = cfg.n_afferents;
+        // More afferents than spike indices can name is refused by `Network::new`: size as the
+        // largest valid count, so the error comes instead of an allocation the size of the mistake.
+        let n = cfg.n_afferents.min(MAX_AFFERENTS);
         Buffers {
             weights: vec![0; n],
             acc: vec![0; 1],
