@@ -42,6 +42,7 @@
 //! exactly.
 #![no_std]
 
+pub mod bandit;
 pub mod uart;
 
 use cortex_m::peripheral::{SYST, syst::SystClkSource};

@@ -20,13 +20,9 @@ fn main() -> ! {
 #[cfg(not(feature = "microbit"))]
 mod serve {
     use cortex_m::peripheral::SYST;
-    use engram::Fix;
-    use engram::neuron::LifState;
-    use engram::num::Frac;
-    use engram_lab::bandit::{Config, Network, Storage};
+    use engram_lab::bandit::{Config, Network};
     use engram_lab::pil::{Board, Clock};
     use engram_qemu_mps2_an386::{self as fw, Counter, uart::Uart};
-    use static_cell::ConstStaticCell;
 
     /// Core clock of mps2-an386 (SysTick ticks per second of virtual time).
     const CORE_HZ: u32 = 25_000_000;
@@ -36,55 +32,6 @@ mod serve {
     const SILENCE_TICKS: u64 = CORE_HZ as u64;
     /// Telemetry every this many actions.
     const TELEMETRY_PERIOD: u32 = 20;
-
-    const N: usize = 32; // cue cells
-    const K: usize = 4; // arms
-    const M: usize = 32; // action neurons (4 groups of 8)
-
-    struct Store {
-        neurons: [LifState; M],
-        exc: [Fix; M],
-        inh: [Fix; M],
-        spikes: [u16; M],
-        w_in: [i16; N * M],
-        acc_in: [i32; M],
-        w_lat: [i16; M * M],
-        acc_lat: [i32; M],
-        pre_traces: [Fix; N],
-        post_traces: [Fix; M],
-        eligibility: [Fix; N * M],
-        prob: [Frac; 1],
-        counts: [u32; K],
-        observation: [Fix; 1],
-        action: [Fix; K],
-        input_spikes: [u16; N],
-    }
-
-    const REST: LifState = LifState {
-        v: Fix::ZERO,
-        g_exc: Fix::ZERO,
-        g_inh: Fix::ZERO,
-        refractory: 0,
-    };
-
-    static STORE: ConstStaticCell<Store> = ConstStaticCell::new(Store {
-        neurons: [REST; M],
-        exc: [Fix::ZERO; M],
-        inh: [Fix::ZERO; M],
-        spikes: [0; M],
-        w_in: [0; N * M],
-        acc_in: [0; M],
-        w_lat: [0; M * M],
-        acc_lat: [0; M],
-        pre_traces: [Fix::ZERO; N],
-        post_traces: [Fix::ZERO; M],
-        eligibility: [Fix::ZERO; N * M],
-        prob: [Frac::ZERO; 1],
-        counts: [0; K],
-        observation: [Fix::ZERO; 1],
-        action: [Fix::ZERO; K],
-        input_spikes: [0; N],
-    });
 
     /// SysTick as an up-counting 24-bit clock.
     struct SysTickClock;
@@ -101,25 +48,7 @@ mod serve {
         let seed = args.number(0, 1);
         let p = fw::peripherals();
         fw::start_systick(p.SYST);
-        let s = STORE.take();
-        let st = Storage {
-            neurons: &mut s.neurons,
-            exc: &mut s.exc,
-            inh: &mut s.inh,
-            spikes: &mut s.spikes,
-            w_in: &mut s.w_in,
-            acc_in: &mut s.acc_in,
-            w_lat: &mut s.w_lat,
-            acc_lat: &mut s.acc_lat,
-            pre_traces: &mut s.pre_traces,
-            post_traces: &mut s.post_traces,
-            eligibility: &mut s.eligibility,
-            prob: &mut s.prob,
-            counts: &mut s.counts,
-            observation: &mut s.observation,
-            action: &mut s.action,
-            input_spikes: &mut s.input_spikes,
-        };
+        let st = fw::bandit::storage();
         let cfg = Config::check(seed);
         let net = Network::new(&cfg, st).unwrap_or_else(|e| fw::fail_config(e));
         // Deadline: one trial of `trial_ms` steps of 1 ms at 25 MHz, counting one cycle per
