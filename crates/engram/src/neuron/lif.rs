@@ -1272,35 +1272,27 @@ mod tests {
             spikes: &mut buf,
         };
         let mut pop = LifPopulation::new(*m, st).unwrap();
-        for (j, s) in init.iter().enumerate() {
-            pop.set(j, *s);
+        // the block path, then the scalar path of the microcontrollers
+        for scalar in [false, true] {
+            for (j, s) in init.iter().enumerate() {
+                pop.set(j, *s);
+            }
+            pop.exc.copy_from_slice(exc);
+            pop.inh.copy_from_slice(inh);
+            if scalar {
+                pop.step_scalar();
+            } else {
+                pop.step();
+            }
+            assert_eq!(pop.spikes.as_slice(), &want_spikes[..], "scalar: {scalar}");
+            assert!(
+                pop.exc
+                    .iter()
+                    .chain(pop.inh.iter())
+                    .all(|&x| x == Fix::ZERO)
+            );
+            assert!(pop.states().eq(want.iter().copied()), "scalar: {scalar}");
         }
-        pop.exc.copy_from_slice(exc);
-        pop.inh.copy_from_slice(inh);
-        pop.step();
-        assert_eq!(pop.spikes.as_slice(), &want_spikes[..]);
-        assert!(
-            pop.exc
-                .iter()
-                .chain(pop.inh.iter())
-                .all(|&x| x == Fix::ZERO)
-        );
-        assert!(pop.states().eq(want.iter().copied()));
-        // and the scalar path of the microcontrollers
-        for (j, s) in init.iter().enumerate() {
-            pop.set(j, *s);
-        }
-        pop.exc.copy_from_slice(exc);
-        pop.inh.copy_from_slice(inh);
-        pop.step_scalar();
-        assert_eq!(pop.spikes.as_slice(), &want_spikes[..]);
-        assert!(
-            pop.exc
-                .iter()
-                .chain(pop.inh.iter())
-                .all(|&x| x == Fix::ZERO)
-        );
-        assert!(pop.states().eq(want.iter().copied()));
     }
 
     /// `LifPopulation` (its fast and exact block paths, and its scalar path) and `Population<Lif>`
