@@ -21,11 +21,9 @@ use embedded_hal::digital::OutputPin;
 use embedded_hal::pwm::SetDutyCycle;
 use engram::Fix;
 use engram::hash::Fnv64;
-use engram::neuron::LifState;
-use engram::num::Frac;
 use engram_board::actuator::MotorPair;
 use engram_board::control::{Counter, Deadline, Health, StepCost, TelemetryBuilder};
-use engram_lab::phototaxis::{Config, Network, SensedLight, Storage};
+use engram_lab::phototaxis::{Config, Network, SensedLight};
 use engram_link::{
     Ack, Assembler, Command, ErrorCode, ErrorReport, HealthReport, Hello, LinkErrors, Message,
     Param, Sizes, Telemetry, WeightStats,
@@ -99,75 +97,13 @@ pub fn model_hash(cfg: &Config) -> u64 {
     h.finish()
 }
 
-/// The network's storage for [`CELLS`]/[`MOTOR`], in plain arrays (a `static` on the board).
-#[derive(Debug)]
-pub struct Arrays {
-    neurons: [LifState; N_OUT],
-    exc: [Fix; N_OUT],
-    inh: [Fix; N_OUT],
-    spikes: [u16; N_OUT],
-    w: [i16; N_IN * N_OUT],
-    acc: [i32; N_OUT],
-    pre_traces: [Fix; N_IN],
-    eligibility: [Fix; N_IN * N_OUT],
-    rates: [Fix; N_OUT],
-    deficit: [Fix; N_OUT],
-    prob: [Frac; 2],
-    counts: [u32; 2],
-    observation: [Fix; 2],
-    action: [Fix; 2],
-    input_spikes: [u16; N_IN],
-}
-
-impl Arrays {
-    /// Zeroed storage.
-    pub fn new() -> Self {
-        Self {
-            neurons: [LifState::default(); N_OUT],
-            exc: [Fix::ZERO; N_OUT],
-            inh: [Fix::ZERO; N_OUT],
-            spikes: [0; N_OUT],
-            w: [0; N_IN * N_OUT],
-            acc: [0; N_OUT],
-            pre_traces: [Fix::ZERO; N_IN],
-            eligibility: [Fix::ZERO; N_IN * N_OUT],
-            rates: [Fix::ZERO; N_OUT],
-            deficit: [Fix::ZERO; N_OUT],
-            prob: [Frac::ZERO; 2],
-            counts: [0; 2],
-            observation: [Fix::ZERO; 2],
-            action: [Fix::ZERO; 2],
-            input_spikes: [0; N_IN],
-        }
-    }
-
-    /// The storage view for the network.
-    pub fn storage(&mut self) -> Storage<'_> {
-        Storage {
-            neurons: &mut self.neurons,
-            exc: &mut self.exc,
-            inh: &mut self.inh,
-            spikes: &mut self.spikes,
-            w: &mut self.w,
-            acc: &mut self.acc,
-            pre_traces: &mut self.pre_traces,
-            eligibility: &mut self.eligibility,
-            rates: &mut self.rates,
-            deficit: &mut self.deficit,
-            prob: &mut self.prob,
-            counts: &mut self.counts,
-            observation: &mut self.observation,
-            action: &mut self.action,
-            input_spikes: &mut self.input_spikes,
-        }
-    }
-}
-
-impl Default for Arrays {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// The network's storage for [`CELLS`]/[`MOTOR`] in plain arrays (a `static` on the board): the
+/// experiment's own, for its default size, which these constants must be.
+pub use engram_lab::phototaxis::Arrays;
+const _: () = assert!(
+    N_IN == engram_lab::phototaxis::DEFAULT_INPUTS
+        && N_OUT == engram_lab::phototaxis::DEFAULT_MOTORS
+);
 
 /// The two wheels as the robot drives them: a speed per wheel in `[0, 1]` (duty cycle, forward).
 pub trait Wheels {

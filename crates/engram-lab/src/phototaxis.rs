@@ -779,6 +779,88 @@ pub struct Storage<'a> {
     pub input_spikes: &'a mut [u16],
 }
 
+/// Sensor cells of the default configuration, both sides (`2 · cells`).
+pub const DEFAULT_INPUTS: usize = 32;
+/// Motor neurons of the default configuration, both sides (`2 · motor`).
+pub const DEFAULT_MOTORS: usize = 32;
+
+/// Storage of the default configuration ([`DEFAULT_INPUTS`] → [`DEFAULT_MOTORS`]) in plain arrays: a
+/// `static` on a board (`const fn new`), a local in tests.
+#[derive(Debug)]
+pub struct Arrays {
+    neurons: [LifState; DEFAULT_MOTORS],
+    exc: [Fix; DEFAULT_MOTORS],
+    inh: [Fix; DEFAULT_MOTORS],
+    spikes: [u16; DEFAULT_MOTORS],
+    w: [i16; DEFAULT_INPUTS * DEFAULT_MOTORS],
+    acc: [i32; DEFAULT_MOTORS],
+    pre_traces: [Fix; DEFAULT_INPUTS],
+    eligibility: [Fix; DEFAULT_INPUTS * DEFAULT_MOTORS],
+    rates: [Fix; DEFAULT_MOTORS],
+    deficit: [Fix; DEFAULT_MOTORS],
+    prob: [Frac; 2],
+    counts: [u32; 2],
+    observation: [Fix; 2],
+    action: [Fix; 2],
+    input_spikes: [u16; DEFAULT_INPUTS],
+}
+
+impl Arrays {
+    /// Zeroed storage (the network sets its starting state when built).
+    pub const fn new() -> Arrays {
+        const REST: LifState = LifState {
+            v: Fix::ZERO,
+            g_exc: Fix::ZERO,
+            g_inh: Fix::ZERO,
+            refractory: 0,
+        };
+        Arrays {
+            neurons: [REST; DEFAULT_MOTORS],
+            exc: [Fix::ZERO; DEFAULT_MOTORS],
+            inh: [Fix::ZERO; DEFAULT_MOTORS],
+            spikes: [0; DEFAULT_MOTORS],
+            w: [0; DEFAULT_INPUTS * DEFAULT_MOTORS],
+            acc: [0; DEFAULT_MOTORS],
+            pre_traces: [Fix::ZERO; DEFAULT_INPUTS],
+            eligibility: [Fix::ZERO; DEFAULT_INPUTS * DEFAULT_MOTORS],
+            rates: [Fix::ZERO; DEFAULT_MOTORS],
+            deficit: [Fix::ZERO; DEFAULT_MOTORS],
+            prob: [Frac::ZERO; 2],
+            counts: [0; 2],
+            observation: [Fix::ZERO; 2],
+            action: [Fix::ZERO; 2],
+            input_spikes: [0; DEFAULT_INPUTS],
+        }
+    }
+
+    /// The storage view for [`Network::new`].
+    pub fn storage(&mut self) -> Storage<'_> {
+        Storage {
+            neurons: &mut self.neurons,
+            exc: &mut self.exc,
+            inh: &mut self.inh,
+            spikes: &mut self.spikes,
+            w: &mut self.w,
+            acc: &mut self.acc,
+            pre_traces: &mut self.pre_traces,
+            eligibility: &mut self.eligibility,
+            rates: &mut self.rates,
+            deficit: &mut self.deficit,
+            prob: &mut self.prob,
+            counts: &mut self.counts,
+            observation: &mut self.observation,
+            action: &mut self.action,
+            input_spikes: &mut self.input_spikes,
+        }
+    }
+}
+
+impl Default for Arrays {
+    fn default() -> Self {
+        Arrays::new()
+    }
+}
+
 /// The loop's type: the same agent whatever its world (the simulated [`Arena`] by default, the
 /// [`SensedLight`] of a real robot on a board).
 pub type VehicleAgent<'a, W = Arena> =
@@ -1425,67 +1507,6 @@ impl Buffers {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Storage of the default configuration (`N = M = 32`) in plain arrays.
-    struct Arrays {
-        neurons: [LifState; 32],
-        exc: [Fix; 32],
-        inh: [Fix; 32],
-        spikes: [u16; 32],
-        w: [i16; 1024],
-        acc: [i32; 32],
-        pre_traces: [Fix; 32],
-        eligibility: [Fix; 1024],
-        rates: [Fix; 32],
-        deficit: [Fix; 32],
-        prob: [Frac; 2],
-        counts: [u32; 2],
-        observation: [Fix; 2],
-        action: [Fix; 2],
-        input_spikes: [u16; 32],
-    }
-
-    impl Arrays {
-        fn new() -> Self {
-            Arrays {
-                neurons: [LifState::default(); 32],
-                exc: [Fix::ZERO; 32],
-                inh: [Fix::ZERO; 32],
-                spikes: [0; 32],
-                w: [0; 1024],
-                acc: [0; 32],
-                pre_traces: [Fix::ZERO; 32],
-                eligibility: [Fix::ZERO; 1024],
-                rates: [Fix::ZERO; 32],
-                deficit: [Fix::ZERO; 32],
-                prob: [Frac::ZERO; 2],
-                counts: [0; 2],
-                observation: [Fix::ZERO; 2],
-                action: [Fix::ZERO; 2],
-                input_spikes: [0; 32],
-            }
-        }
-
-        fn storage(&mut self) -> Storage<'_> {
-            Storage {
-                neurons: &mut self.neurons,
-                exc: &mut self.exc,
-                inh: &mut self.inh,
-                spikes: &mut self.spikes,
-                w: &mut self.w,
-                acc: &mut self.acc,
-                pre_traces: &mut self.pre_traces,
-                eligibility: &mut self.eligibility,
-                rates: &mut self.rates,
-                deficit: &mut self.deficit,
-                prob: &mut self.prob,
-                counts: &mut self.counts,
-                observation: &mut self.observation,
-                action: &mut self.action,
-                input_spikes: &mut self.input_spikes,
-            }
-        }
-    }
 
     fn fix(x: f32) -> Fix {
         Fix::from_num(x)
